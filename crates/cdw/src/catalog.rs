@@ -1,0 +1,1025 @@
+// @generated from the CDW table inventory (shared reference §1.3) plus documented extensions.
+// Edit by hand only together with docs/cdw-schema.md.
+
+use crate::{Column, Database, SqlType::*, Table};
+
+pub static S_PATIENT_S_PATIENT: Table = Table {
+    database: Database::CdwWork,
+    schema: "SPatient",
+    name: "SPatient",
+    columns: &[
+        Column::new("PatientSID", Int),
+        Column::new("PatientIEN", VarChar(Some(50))),
+        Column::new("Sta3n", SmallInt),
+        Column::new("PatientName", VarChar(Some(30))),
+        Column::new("PatientLastName", VarChar(Some(30))),
+        Column::new("PatientFirstName", VarChar(Some(30))),
+        Column::new("TestPatientFlag", Char(1)),
+        Column::new("PatientType", VarChar(Some(30))),
+        Column::new("PatientICN", VarChar(Some(50))),
+        Column::new("PatientSSN", VarChar(Some(20))),
+        Column::new("Age", Numeric(9, 0)),
+        Column::new("BirthDateTime", DateTime),
+        Column::new("DeceasedFlag", Char(1)),
+        Column::new("DeathDateTime", DateTime),
+        Column::new("Gender", Char(1)),
+        Column::new("Religion", VarChar(Some(20))),
+        Column::new("MaritalStatus", VarChar(Some(25))),
+        Column::new("VeteranFlag", Char(1)),
+        Column::new("ServiceConnectedFlag", Char(1)),
+        Column::new("SensitiveFlag", Char(1)),
+    ],
+};
+
+pub static S_PATIENT_S_PATIENT_ADDRESS: Table = Table {
+    database: Database::CdwWork,
+    schema: "SPatient",
+    name: "SPatientAddress",
+    columns: &[
+        Column::new("SPatientAddressSID", Int),
+        Column::new("PatientSID", Int),
+        Column::new("PatientIEN", VarChar(Some(50))),
+        Column::new("Sta3n", SmallInt),
+        Column::new("OrdinalNumber", SmallInt),
+        Column::new("AddressType", VarChar(Some(50))),
+        Column::new("StreetAddress1", VarChar(Some(50))),
+        Column::new("StreetAddress2", VarChar(Some(50))),
+        Column::new("StreetAddress3", VarChar(Some(50))),
+        Column::new("City", VarChar(Some(50))),
+        Column::new("County", VarChar(Some(50))),
+        Column::new("State", VarChar(Some(30))),
+        Column::new("StateSID", Int),
+        Column::new("Zip", VarChar(Some(50))),
+        Column::new("Zip4", VarChar(Some(50))),
+        Column::new("PostalCode", VarChar(Some(50))),
+        Column::new("Country", VarChar(Some(100))),
+        Column::new("CountrySID", Int),
+        Column::new("EmploymentStatus", VarChar(Some(50))),
+    ],
+};
+
+pub static S_PATIENT_S_PATIENT_PHONE: Table = Table {
+    database: Database::CdwWork,
+    schema: "SPatient",
+    name: "SPatientPhone",
+    columns: &[
+        Column::new("SPatientPhoneSID", Int),
+        Column::new("PatientSID", Int),
+        Column::new("PatientIEN", VarChar(Some(50))),
+        Column::new("Sta3n", SmallInt),
+        Column::new("OrdinalNumber", SmallInt),
+        Column::new("PhoneType", VarChar(Some(50))),
+        Column::new("PhoneNumber", VarChar(Some(50))),
+        Column::new("PhoneVistaErrorDate", VarChar(Some(50))),
+        Column::new("LastUpdated", DateTime),
+    ],
+};
+
+pub static S_PATIENT_S_PATIENT_DISABILITY: Table = Table {
+    database: Database::CdwWork,
+    schema: "SPatient",
+    name: "SPatientDisability",
+    columns: &[
+        Column::new("SPatientDisabilitySID", Int),
+        Column::new("PatientSID", Int),
+        Column::new("PatientIEN", VarChar(Some(50))),
+        Column::new("Sta3n", SmallInt),
+        Column::new("ClaimFolderInstitutionSID", Int),
+        Column::new("ServiceConnectedFlag", Char(1)),
+        Column::new("ServiceConnectedPercent", Decimal(3, 0)),
+        Column::new("AgentOrangeExposureCode", VarChar(Some(50))),
+        Column::new("IonizingRadiationCode", VarChar(Some(50))),
+        Column::new("POWStatusCode", VarChar(Some(50))),
+        Column::new("SHADFlag", Char(1)),
+        Column::new("AgentOrangeLocation", VarChar(Some(50))),
+        Column::new("POWLocation", VarChar(Some(50))),
+        Column::new("SWAsiaCode", VarChar(Some(50))),
+        Column::new("CampLejeuneFlag", Char(1)),
+    ],
+};
+
+pub static S_PATIENT_S_PATIENT_INSURANCE: Table = Table {
+    database: Database::CdwWork,
+    schema: "SPatient",
+    name: "SPatientInsurance",
+    columns: &[
+        Column::new("SPatientInsuranceSID", Int),
+        Column::new("PatientSID", Int),
+        Column::new("PatientIEN", VarChar(Some(50))),
+        Column::new("SPatientInsuranceIEN", VarChar(Some(50))),
+        Column::new("Sta3n", SmallInt),
+        Column::new("InsuranceCompanySID", Int),
+        Column::new("EmploymentStatus", VarChar(Some(50))),
+        Column::new("RetirementDate", Date),
+        Column::new("PolicyEffectiveDate", Date),
+    ],
+};
+
+pub static DIM_INSURANCE_COMPANY: Table = Table {
+    database: Database::CdwWork,
+    schema: "Dim",
+    name: "InsuranceCompany",
+    columns: &[
+        Column::new("InsuranceCompanySID", Int),
+        Column::new("InsuranceCompanyName", VarChar(Some(100))),
+        Column::new("InsuranceCompanyIEN", VarChar(Some(50))),
+        Column::new("Sta3n", SmallInt),
+    ],
+};
+
+pub static DIM_VITAL_TYPE: Table = Table {
+    database: Database::CdwWork,
+    schema: "Dim",
+    name: "VitalType",
+    columns: &[
+        Column::new("VitalTypeSID", Int),
+        Column::new("VitalTypeIEN", VarChar(Some(50))),
+        Column::new("VitalType", VarChar(Some(100))),
+        Column::new("Abbreviation", VarChar(Some(10))),
+        Column::new("UnitOfMeasure", VarChar(Some(20))),
+        Column::new("Category", VarChar(Some(30))),
+        Column::new("IsActive", Bit),
+        Column::new("Sta3n", SmallInt),
+    ],
+};
+
+pub static VITAL_VITAL_SIGN: Table = Table {
+    database: Database::CdwWork,
+    schema: "Vital",
+    name: "VitalSign",
+    columns: &[
+        Column::new("VitalSignSID", BigInt),
+        Column::new("PatientSID", BigInt),
+        Column::new("VitalTypeSID", Int),
+        Column::new("VitalSignTakenDateTime", DateTime2(3)),
+        Column::new("VitalSignEnteredDateTime", DateTime2(3)),
+        Column::new("ResultValue", VarChar(Some(50))),
+        Column::new("NumericValue", Decimal(10, 2)),
+        Column::new("Systolic", Int),
+        Column::new("Diastolic", Int),
+        Column::new("MetricValue", Decimal(10, 2)),
+        Column::new("LocationSID", Int),
+        Column::new("EnteredByStaffSID", Int),
+        Column::new("IsInvalid", Char(1)),
+        Column::new("EnteredInError", Char(1)),
+        Column::new("Sta3n", SmallInt),
+        Column::new("CreatedDateTimeUTC", DateTime2(3)),
+        Column::new("UpdatedDateTimeUTC", DateTime2(3)),
+    ],
+};
+
+pub static DIM_VITAL_QUALIFIER: Table = Table {
+    database: Database::CdwWork,
+    schema: "Dim",
+    name: "VitalQualifier",
+    columns: &[
+        Column::new("VitalQualifierSID", Int),
+        Column::new("VitalQualifier", VarChar(Some(100))),
+        Column::new("QualifierType", VarChar(Some(50))),
+        Column::new("VitalQualifierIEN", VarChar(Some(50))),
+        Column::new("Sta3n", SmallInt),
+        Column::new("IsActive", Bit),
+    ],
+};
+
+pub static VITAL_VITAL_SIGN_QUALIFIER: Table = Table {
+    database: Database::CdwWork,
+    schema: "Vital",
+    name: "VitalSignQualifier",
+    columns: &[
+        Column::new("VitalSignQualifierSID", BigInt),
+        Column::new("VitalSignSID", BigInt),
+        Column::new("VitalQualifierSID", Int),
+    ],
+};
+
+pub static DIM_LOCATION: Table = Table {
+    database: Database::CdwWork,
+    schema: "Dim",
+    name: "Location",
+    columns: &[
+        Column::new("LocationSID", Int),
+        Column::new("LocationName", VarChar(Some(100))),
+        Column::new("LocationType", VarChar(Some(50))),
+    ],
+};
+
+pub static S_STAFF_S_STAFF: Table = Table {
+    database: Database::CdwWork,
+    schema: "SStaff",
+    name: "SStaff",
+    columns: &[
+        Column::new("StaffSID", Int),
+        Column::new("StaffName", VarChar(Some(100))),
+        Column::new("LastName", VarChar(Some(50))),
+        Column::new("FirstName", VarChar(Some(50))),
+        Column::new("DEA", VarChar(Some(50))),
+        Column::new("NPI", VarChar(Some(50))),
+    ],
+};
+
+pub static DIM_STA3N: Table = Table {
+    database: Database::CdwWork,
+    schema: "Dim",
+    name: "Sta3n",
+    columns: &[
+        Column::new("Sta3n", SmallInt),
+        Column::new("Sta3nName", VarChar(Some(50))),
+        Column::new("Active", Char(1)),
+    ],
+};
+
+pub static DIM_ALLERGEN: Table = Table {
+    database: Database::CdwWork,
+    schema: "Dim",
+    name: "Allergen",
+    columns: &[
+        Column::new("AllergenSID", Int),
+        Column::new("AllergenName", VarChar(Some(100))),
+        Column::new("AllergenType", VarChar(Some(50))),
+        Column::new("VAAllergenFileIEN", VarChar(Some(50))),
+        Column::new("Sta3n", SmallInt),
+        Column::new("IsActive", Bit),
+    ],
+};
+
+pub static DIM_REACTION: Table = Table {
+    database: Database::CdwWork,
+    schema: "Dim",
+    name: "Reaction",
+    columns: &[
+        Column::new("ReactionSID", Int),
+        Column::new("ReactionName", VarChar(Some(100))),
+        Column::new("VistAIEN", VarChar(Some(50))),
+        Column::new("Sta3n", SmallInt),
+        Column::new("IsActive", Bit),
+    ],
+};
+
+pub static DIM_ALLERGY_SEVERITY: Table = Table {
+    database: Database::CdwWork,
+    schema: "Dim",
+    name: "AllergySeverity",
+    columns: &[
+        Column::new("AllergySeveritySID", Int),
+        Column::new("SeverityName", VarChar(Some(50))),
+        Column::new("SeverityRank", Int),
+        Column::new("IsActive", Bit),
+    ],
+};
+
+pub static ALLERGY_PATIENT_ALLERGY: Table = Table {
+    database: Database::CdwWork,
+    schema: "Allergy",
+    name: "PatientAllergy",
+    columns: &[
+        Column::new("PatientAllergySID", BigInt),
+        Column::new("PatientSID", BigInt),
+        Column::new("AllergenSID", Int),
+        Column::new("AllergySeveritySID", Int),
+        Column::new("LocalAllergenName", VarChar(Some(255))),
+        Column::new("OriginationDateTime", DateTime2(3)),
+        Column::new("ObservedDateTime", DateTime2(3)),
+        Column::new("OriginatingStaffSID", Int),
+        Column::new("OriginatingSiteSta3n", SmallInt),
+        Column::new("Comment", NVarChar(None)),
+        Column::new("HistoricalOrObserved", VarChar(Some(20))),
+        Column::new("IsActive", Bit),
+        Column::new("VerificationStatus", VarChar(Some(30))),
+        Column::new("Sta3n", SmallInt),
+        Column::new("CreatedDateTimeUTC", DateTime2(3)),
+        Column::new("UpdatedDateTimeUTC", DateTime2(3)),
+    ],
+};
+
+pub static ALLERGY_PATIENT_ALLERGY_REACTION: Table = Table {
+    database: Database::CdwWork,
+    schema: "Allergy",
+    name: "PatientAllergyReaction",
+    columns: &[
+        Column::new("PatientAllergyReactionSID", BigInt),
+        Column::new("PatientAllergySID", BigInt),
+        Column::new("ReactionSID", Int),
+    ],
+};
+
+pub static DIM_LOCAL_DRUG: Table = Table {
+    database: Database::CdwWork,
+    schema: "Dim",
+    name: "LocalDrug",
+    columns: &[
+        Column::new("LocalDrugSID", BigInt),
+        Column::new("LocalDrugIEN", VarChar(Some(50))),
+        Column::new("Sta3n", SmallInt),
+        Column::new("NationalDrugSID", BigInt),
+        Column::new("NationalDrugIEN", VarChar(Some(50))),
+        Column::new("DrugNameWithoutDose", VarChar(Some(120))),
+        Column::new("DrugNameWithDose", VarChar(Some(150))),
+        Column::new("GenericName", VarChar(Some(120))),
+        Column::new("VAProductName", VarChar(Some(150))),
+        Column::new("Strength", VarChar(Some(50))),
+        Column::new("Unit", VarChar(Some(50))),
+        Column::new("DosageForm", VarChar(Some(50))),
+        Column::new("DrugClass", VarChar(Some(100))),
+        Column::new("DrugClassCode", VarChar(Some(20))),
+        Column::new("ActiveIngredient", VarChar(Some(120))),
+        Column::new("Inactive", Char(1)),
+        Column::new("InactiveDate", DateTime),
+    ],
+};
+
+pub static DIM_NATIONAL_DRUG: Table = Table {
+    database: Database::CdwWork,
+    schema: "Dim",
+    name: "NationalDrug",
+    columns: &[
+        Column::new("NationalDrugSID", BigInt),
+        Column::new("NationalDrugIEN", VarChar(Some(50))),
+        Column::new("NationalDrugName", VarChar(Some(120))),
+        Column::new("GenericName", VarChar(Some(120))),
+        Column::new("VAGenericName", VarChar(Some(120))),
+        Column::new("TradeName", VarChar(Some(120))),
+        Column::new("NDCCode", VarChar(Some(20))),
+        Column::new("DrugClass", VarChar(Some(100))),
+        Column::new("DrugClassCode", VarChar(Some(20))),
+        Column::new("DEASchedule", VarChar(Some(10))),
+        Column::new("ControlledSubstanceFlag", Char(1)),
+        Column::new("ActiveIngredients", VarChar(Some(250))),
+        Column::new("Inactive", Char(1)),
+        Column::new("InactiveDate", DateTime),
+    ],
+};
+
+pub static RX_OUT_RX_OUTPAT: Table = Table {
+    database: Database::CdwWork,
+    schema: "RxOut",
+    name: "RxOutpat",
+    columns: &[
+        Column::new("RxOutpatSID", BigInt),
+        Column::new("PatientSID", Int),
+        Column::new("LocalDrugSID", BigInt),
+        Column::new("NationalDrugSID", BigInt),
+        Column::new("PrescriptionNumber", VarChar(Some(50))),
+        Column::new("IssueDateTime", DateTime),
+        Column::new("ProviderSID", Int),
+        Column::new("OrderingProviderSID", Int),
+        Column::new("PharmacyName", VarChar(Some(100))),
+        Column::new("RxStatus", VarChar(Some(30))),
+        Column::new("RxType", VarChar(Some(30))),
+        Column::new("Quantity", Numeric(12, 4)),
+        Column::new("DaysSupply", Int),
+        Column::new("RefillsAllowed", Int),
+        Column::new("RefillsRemaining", Int),
+        Column::new("UnitDose", VarChar(Some(50))),
+        Column::new("ExpirationDateTime", DateTime),
+        Column::new("DiscontinuedDateTime", DateTime),
+        Column::new("DiscontinueReason", VarChar(Some(100))),
+        Column::new("ClinicName", VarChar(Some(100))),
+        Column::new("Sta3n", SmallInt),
+        Column::new("CMOPIndicator", Char(1)),
+        Column::new("MailIndicator", Char(1)),
+    ],
+};
+
+pub static RX_OUT_RX_OUTPAT_FILL: Table = Table {
+    database: Database::CdwWork,
+    schema: "RxOut",
+    name: "RxOutpatFill",
+    columns: &[
+        Column::new("RxOutpatFillSID", BigInt),
+        Column::new("RxOutpatSID", BigInt),
+        Column::new("FillNumber", Int),
+        Column::new("FillDateTime", DateTime),
+        Column::new("FillStatus", VarChar(Some(30))),
+        Column::new("QuantityDispensed", Numeric(12, 4)),
+        Column::new("DaysSupplyDispensed", Int),
+    ],
+};
+
+pub static RX_OUT_RX_OUTPAT_SIG: Table = Table {
+    database: Database::CdwWork,
+    schema: "RxOut",
+    name: "RxOutpatSig",
+    columns: &[
+        Column::new("RxOutpatSigSID", BigInt),
+        Column::new("RxOutpatSID", BigInt),
+        Column::new("CompleteSignature", VarChar(Some(500))),
+        Column::new("Route", VarChar(Some(50))),
+        Column::new("Schedule", VarChar(Some(50))),
+    ],
+};
+
+pub static BCMA_BCMA_MEDICATION_LOG: Table = Table {
+    database: Database::CdwWork,
+    schema: "BCMA",
+    name: "BCMAMedicationLog",
+    columns: &[
+        Column::new("BCMAMedicationLogSID", BigInt),
+        Column::new("PatientSID", Int),
+        Column::new("InpatientSID", BigInt),
+        Column::new("ActionType", VarChar(Some(30))),
+        Column::new("ActionStatus", VarChar(Some(30))),
+        Column::new("ActionDateTime", DateTime),
+        Column::new("ScheduledDateTime", DateTime),
+        Column::new("OrderedDateTime", DateTime),
+        Column::new("AdministeredByStaffSID", Int),
+        Column::new("OrderingProviderSID", Int),
+        Column::new("LocalDrugSID", BigInt),
+        Column::new("OrderNumber", VarChar(Some(50))),
+        Column::new("DosageOrdered", VarChar(Some(100))),
+        Column::new("DosageGiven", VarChar(Some(100))),
+        Column::new("Route", VarChar(Some(50))),
+        Column::new("UnitOfAdministration", VarChar(Some(50))),
+        Column::new("ScheduleType", VarChar(Some(30))),
+        Column::new("Schedule", VarChar(Some(50))),
+        Column::new("WardName", VarChar(Some(100))),
+        Column::new("VarianceFlag", Char(1)),
+        Column::new("VarianceType", VarChar(Some(50))),
+        Column::new("VarianceReason", VarChar(Some(100))),
+        Column::new("IVFlag", Char(1)),
+        Column::new("IVType", VarChar(Some(30))),
+        Column::new("InfusionRate", VarChar(Some(50))),
+        Column::new("Sta3n", SmallInt),
+    ],
+};
+
+pub static DIM_PATIENT_RECORD_FLAG: Table = Table {
+    database: Database::CdwWork,
+    schema: "Dim",
+    name: "PatientRecordFlag",
+    columns: &[
+        Column::new("PatientRecordFlagSID", Int),
+        Column::new("FlagName", NVarChar(Some(100))),
+        Column::new("FlagType", VarChar(Some(30))),
+        Column::new("FlagCategory", Char(2)),
+        Column::new("FlagSourceType", Char(1)),
+        Column::new("NationalFlagIEN", Int),
+        Column::new("LocalFlagIEN", Int),
+        Column::new("ReviewFrequencyDays", Int),
+        Column::new("ReviewNotificationDays", Int),
+        Column::new("IsActive", Bit),
+        Column::new("InactivationDate", Date),
+        Column::new("CreatedDateTimeUTC", DateTime2(7)),
+        Column::new("UpdatedDateTimeUTC", DateTime2(7)),
+    ],
+};
+
+pub static S_PATIENT_PATIENT_RECORD_FLAG_ASSIGNMENT: Table = Table {
+    database: Database::CdwWork,
+    schema: "SPatient",
+    name: "PatientRecordFlagAssignment",
+    columns: &[
+        Column::new("PatientRecordFlagAssignmentSID", BigInt),
+        Column::new("PatientSID", BigInt),
+        Column::new("PatientRecordFlagSID", Int),
+        Column::new("FlagName", NVarChar(Some(100))),
+        Column::new("FlagCategory", Char(2)),
+        Column::new("FlagSourceType", Char(1)),
+        Column::new("NationalFlagIEN", Int),
+        Column::new("LocalFlagIEN", Int),
+        Column::new("IsActive", Bit),
+        Column::new("AssignmentStatus", VarChar(Some(20))),
+        Column::new("AssignmentDateTime", DateTime2(7)),
+        Column::new("InactivationDateTime", DateTime2(7)),
+        Column::new("OwnerSiteSta3n", VarChar(Some(10))),
+        Column::new("OriginatingSiteSta3n", VarChar(Some(10))),
+        Column::new("LastUpdateSiteSta3n", VarChar(Some(10))),
+        Column::new("ReviewFrequencyDays", Int),
+        Column::new("ReviewNotificationDays", Int),
+        Column::new("LastReviewDateTime", DateTime2(7)),
+        Column::new("NextReviewDateTime", DateTime2(7)),
+        Column::new("CreatedDateTimeUTC", DateTime2(7)),
+        Column::new("UpdatedDateTimeUTC", DateTime2(7)),
+    ],
+};
+
+pub static S_PATIENT_PATIENT_RECORD_FLAG_HISTORY: Table = Table {
+    database: Database::CdwWork,
+    schema: "SPatient",
+    name: "PatientRecordFlagHistory",
+    columns: &[
+        Column::new("PatientRecordFlagHistorySID", BigInt),
+        Column::new("PatientRecordFlagAssignmentSID", BigInt),
+        Column::new("PatientSID", BigInt),
+        Column::new("HistoryDateTime", DateTime2(7)),
+        Column::new("ActionCode", TinyInt),
+        Column::new("ActionName", VarChar(Some(50))),
+        Column::new("EnteredByDUZ", Int),
+        Column::new("EnteredByName", VarChar(Some(100))),
+        Column::new("ApprovedByDUZ", Int),
+        Column::new("ApprovedByName", VarChar(Some(100))),
+        Column::new("TiuDocumentIEN", Int),
+        Column::new("HistoryComments", NVarChar(None)),
+        Column::new("EventSiteSta3n", VarChar(Some(10))),
+        Column::new("CreatedDateTimeUTC", DateTime2(7)),
+    ],
+};
+
+pub static INPAT_INPATIENT: Table = Table {
+    database: Database::CdwWork,
+    schema: "Inpat",
+    name: "Inpatient",
+    columns: &[
+        Column::new("InpatientSID", BigInt),
+        Column::new("PatientSID", Int),
+        Column::new("AdmitDateTime", DateTime2(0)),
+        Column::new("AdmitLocationSID", Int),
+        Column::new("AdmittingProviderSID", Int),
+        Column::new("AdmitDiagnosisICD10", VarChar(Some(20))),
+        Column::new("DischargeDateTime", DateTime2(0)),
+        Column::new("DischargeDateSID", Int),
+        Column::new("DischargeWardLocationSID", Int),
+        Column::new("DischargeDiagnosisICD10", VarChar(Some(20))),
+        Column::new("DischargeDiagnosis", VarChar(Some(100))),
+        Column::new("DischargeDisposition", VarChar(Some(50))),
+        Column::new("LengthOfStay", Int),
+        Column::new("EncounterStatus", VarChar(Some(20))),
+        Column::new("Sta3n", Int),
+    ],
+};
+
+pub static DIM_LAB_TEST: Table = Table {
+    database: Database::CdwWork,
+    schema: "Dim",
+    name: "LabTest",
+    columns: &[
+        Column::new("LabTestSID", Int),
+        Column::new("LabTestName", VarChar(Some(100))),
+        Column::new("LabTestCode", VarChar(Some(50))),
+        Column::new("LoincCode", VarChar(Some(20))),
+        Column::new("IsPanel", Bit),
+        Column::new("PanelName", VarChar(Some(100))),
+        Column::new("Units", VarChar(Some(50))),
+        Column::new("RefRangeLow", VarChar(Some(20))),
+        Column::new("RefRangeHigh", VarChar(Some(20))),
+        Column::new("RefRangeText", VarChar(Some(100))),
+        Column::new("VistaPackage", VarChar(Some(10))),
+        Column::new("CreatedDate", DateTime2(0)),
+        Column::new("IsActive", Bit),
+    ],
+};
+
+pub static CHEM_LAB_CHEM: Table = Table {
+    database: Database::CdwWork,
+    schema: "Chem",
+    name: "LabChem",
+    columns: &[
+        Column::new("LabChemSID", BigInt),
+        Column::new("PatientSID", Int),
+        Column::new("LabTestSID", Int),
+        Column::new("LabOrderSID", Int),
+        Column::new("AccessionNumber", VarChar(Some(50))),
+        Column::new("Result", VarChar(Some(100))),
+        Column::new("ResultNumeric", Decimal(18, 4)),
+        Column::new("ResultUnit", VarChar(Some(50))),
+        Column::new("AbnormalFlag", VarChar(Some(10))),
+        Column::new("RefRange", VarChar(Some(50))),
+        Column::new("CollectionDateTime", DateTime2(0)),
+        Column::new("ResultDateTime", DateTime2(0)),
+        Column::new("VistaPackage", VarChar(Some(10))),
+        Column::new("LocationSID", Int),
+        Column::new("Sta3n", Int),
+        Column::new("PerformingLabSID", Int),
+        Column::new("OrderingProviderSID", Int),
+        Column::new("SpecimenType", VarChar(Some(50))),
+    ],
+};
+
+pub static DIM_TIU_DOCUMENT_DEFINITION: Table = Table {
+    database: Database::CdwWork,
+    schema: "Dim",
+    name: "TIUDocumentDefinition",
+    columns: &[
+        Column::new("DocumentDefinitionSID", Int),
+        Column::new("TIUDocumentTitle", VarChar(Some(200))),
+        Column::new("DocumentClass", VarChar(Some(100))),
+        Column::new("VHAEnterpriseStandardTitle", VarChar(Some(200))),
+        Column::new("IsActive", Bit),
+        Column::new("Sta3n", SmallInt),
+        Column::new("TIUDocumentDefinitionIEN", VarChar(Some(50))),
+    ],
+};
+
+pub static TIU_TIU_DOCUMENT_8925: Table = Table {
+    database: Database::CdwWork,
+    schema: "TIU",
+    name: "TIUDocument_8925",
+    columns: &[
+        Column::new("TIUDocumentSID", BigInt),
+        Column::new("PatientSID", BigInt),
+        Column::new("DocumentDefinitionSID", Int),
+        Column::new("ReferenceDateTime", DateTime2(3)),
+        Column::new("EntryDateTime", DateTime2(3)),
+        Column::new("Status", VarChar(Some(50))),
+        Column::new("AuthorSID", BigInt),
+        Column::new("CosignerSID", BigInt),
+        Column::new("VisitSID", BigInt),
+        Column::new("Sta3n", SmallInt),
+        Column::new("TIUDocumentIEN", VarChar(Some(50))),
+        Column::new("CreatedDateTimeUTC", DateTime2(3)),
+        Column::new("UpdatedDateTimeUTC", DateTime2(3)),
+    ],
+};
+
+pub static TIU_TIU_DOCUMENT_TEXT: Table = Table {
+    database: Database::CdwWork,
+    schema: "TIU",
+    name: "TIUDocumentText",
+    columns: &[
+        Column::new("TIUDocumentSID", BigInt),
+        Column::new("DocumentText", VarChar(None)),
+        Column::new("TextLength", Int),
+    ],
+};
+
+pub static DIM_VACCINE: Table = Table {
+    database: Database::CdwWork,
+    schema: "Dim",
+    name: "Vaccine",
+    columns: &[
+        Column::new("VaccineSID", Int),
+        Column::new("VaccineName", VarChar(Some(255))),
+        Column::new("VaccineShortName", VarChar(Some(100))),
+        Column::new("CVXCode", VarChar(Some(10))),
+        Column::new("MVXCode", VarChar(Some(10))),
+        Column::new("VistaIEN", VarChar(Some(50))),
+        Column::new("IsInactive", Char(1)),
+        Column::new("CreatedDateTimeUTC", DateTime2(3)),
+    ],
+};
+
+pub static IMMUNIZATION_PATIENT_IMMUNIZATION: Table = Table {
+    database: Database::CdwWork,
+    schema: "Immunization",
+    name: "PatientImmunization",
+    columns: &[
+        Column::new("PatientImmunizationSID", BigInt),
+        Column::new("PatientSID", BigInt),
+        Column::new("VaccineSID", Int),
+        Column::new("VisitSID", BigInt),
+        Column::new("AdministeredDateTime", DateTime2(3)),
+        Column::new("Series", VarChar(Some(50))),
+        Column::new("Dose", VarChar(Some(50))),
+        Column::new("Route", VarChar(Some(50))),
+        Column::new("SiteOfAdministration", VarChar(Some(100))),
+        Column::new("Reaction", VarChar(Some(255))),
+        Column::new("OrderingProviderSID", Int),
+        Column::new("AdministeringProviderSID", Int),
+        Column::new("LocationSID", Int),
+        Column::new("Sta3n", SmallInt),
+        Column::new("LotNumber", VarChar(Some(50))),
+        Column::new("Comments", VarChar(None)),
+        Column::new("IsActive", Bit),
+        Column::new("CreatedDateTimeUTC", DateTime2(3)),
+        Column::new("ModifiedDateTimeUTC", DateTime2(3)),
+    ],
+};
+
+pub static DIM_ICD10: Table = Table {
+    database: Database::CdwWork,
+    schema: "Dim",
+    name: "ICD10",
+    columns: &[
+        Column::new("ICD10SID", Int),
+        Column::new("ICD10Code", VarChar(Some(10))),
+        Column::new("ICD10Description", VarChar(Some(500))),
+        Column::new("ICD10Category", VarChar(Some(100))),
+        Column::new("IsChronicCondition", Char(1)),
+        Column::new("CharlsonCondition", VarChar(Some(100))),
+        Column::new("CreatedDate", DateTime),
+    ],
+};
+
+pub static DIM_CHARLSON_MAPPING: Table = Table {
+    database: Database::CdwWork,
+    schema: "Dim",
+    name: "CharlsonMapping",
+    columns: &[
+        Column::new("CharlsonMappingSID", Int),
+        Column::new("CharlsonCondition", VarChar(Some(100))),
+        Column::new("CharlsonWeight", Int),
+        Column::new("ICD10Code", VarChar(Some(10))),
+        Column::new("ICD10Description", VarChar(Some(500))),
+        Column::new("CreatedDate", DateTime),
+    ],
+};
+
+pub static OUTPAT_PROBLEM_LIST: Table = Table {
+    database: Database::CdwWork,
+    schema: "Outpat",
+    name: "ProblemList",
+    columns: &[
+        Column::new("ProblemSID", BigInt),
+        Column::new("PatientSID", Int),
+        Column::new("PatientICN", VarChar(Some(50))),
+        Column::new("Sta3n", Int),
+        Column::new("ProblemNumber", VarChar(Some(20))),
+        Column::new("SNOMEDCode", VarChar(Some(20))),
+        Column::new("SNOMEDDescription", VarChar(Some(500))),
+        Column::new("ICD10Code", VarChar(Some(10))),
+        Column::new("ICD10Description", VarChar(Some(500))),
+        Column::new("ProblemStatus", VarChar(Some(20))),
+        Column::new("OnsetDate", Date),
+        Column::new("RecordedDate", Date),
+        Column::new("LastModifiedDate", Date),
+        Column::new("ResolvedDate", Date),
+        Column::new("ProviderSID", Int),
+        Column::new("ProviderName", VarChar(Some(200))),
+        Column::new("Clinic", VarChar(Some(200))),
+        Column::new("IsServiceConnected", Char(1)),
+        Column::new("IsAcuteCondition", Char(1)),
+        Column::new("IsChronicCondition", Char(1)),
+        Column::new("EnteredBy", VarChar(Some(200))),
+        Column::new("EnteredDateTime", DateTime),
+    ],
+};
+
+pub static DIM_FAMILY_RELATIONSHIP: Table = Table {
+    database: Database::CdwWork,
+    schema: "Dim",
+    name: "FamilyRelationship",
+    columns: &[
+        Column::new("FamilyRelationshipSID", Int),
+        Column::new("RelationshipCode", VarChar(Some(30))),
+        Column::new("RelationshipName", VarChar(Some(100))),
+        Column::new("Degree", VarChar(Some(20))),
+        Column::new("IsActive", Char(1)),
+        Column::new("CreatedDateTime", DateTime),
+    ],
+};
+
+pub static DIM_FAMILY_CONDITION: Table = Table {
+    database: Database::CdwWork,
+    schema: "Dim",
+    name: "FamilyCondition",
+    columns: &[
+        Column::new("FamilyConditionSID", Int),
+        Column::new("ConditionCode", VarChar(Some(30))),
+        Column::new("ConditionName", VarChar(Some(255))),
+        Column::new("SNOMEDCode", VarChar(Some(20))),
+        Column::new("ICD10Code", VarChar(Some(10))),
+        Column::new("ConditionCategory", VarChar(Some(80))),
+        Column::new("HereditaryRiskFlag", Char(1)),
+        Column::new("IsActive", Char(1)),
+        Column::new("CreatedDateTime", DateTime),
+    ],
+};
+
+pub static OUTPAT_FAMILY_HISTORY: Table = Table {
+    database: Database::CdwWork,
+    schema: "Outpat",
+    name: "FamilyHistory",
+    columns: &[
+        Column::new("FamilyHistorySID", BigInt),
+        Column::new("PatientSID", Int),
+        Column::new("PatientICN", VarChar(Some(50))),
+        Column::new("Sta3n", Int),
+        Column::new("FamilyRelationshipSID", Int),
+        Column::new("FamilyConditionSID", Int),
+        Column::new("FamilyMemberGender", Char(1)),
+        Column::new("OnsetAgeYears", Int),
+        Column::new("DeceasedFlag", Char(1)),
+        Column::new("ClinicalStatus", VarChar(Some(20))),
+        Column::new("RecordedDateTime", DateTime),
+        Column::new("EnteredDateTime", DateTime),
+        Column::new("ProviderSID", Int),
+        Column::new("LocationSID", Int),
+        Column::new("CommentText", VarChar(Some(1000))),
+        Column::new("IsActive", Char(1)),
+        Column::new("CreatedDateTime", DateTime),
+    ],
+};
+
+pub static ENC_MILL_ENCOUNTER: Table = Table {
+    database: Database::CdwWork2,
+    schema: "EncMill",
+    name: "Encounter",
+    columns: &[
+        Column::new("EncounterSID", BigInt),
+        Column::new("PersonSID", BigInt),
+        Column::new("PatientICN", VarChar(Some(50))),
+        Column::new("Sta3n", VarChar(Some(10))),
+        Column::new("FacilityName", VarChar(Some(200))),
+        Column::new("EncounterType", VarChar(Some(50))),
+        Column::new("EncounterDate", DateTime),
+        Column::new("AdmitDate", DateTime),
+        Column::new("DischargeDate", DateTime),
+        Column::new("LocationName", VarChar(Some(200))),
+        Column::new("LocationType", VarChar(Some(50))),
+        Column::new("ProviderName", VarChar(Some(200))),
+        Column::new("ProviderSID", BigInt),
+        Column::new("IsActive", Bit),
+        Column::new("CreatedDate", DateTime),
+    ],
+};
+
+pub static IMMUNIZATION_MILL_VACCINE_CODE: Table = Table {
+    database: Database::CdwWork2,
+    schema: "ImmunizationMill",
+    name: "VaccineCode",
+    columns: &[
+        Column::new("VaccineCodeSID", BigInt),
+        Column::new("CodeValue", BigInt),
+        Column::new("Display", VarChar(Some(255))),
+        Column::new("Definition", VarChar(Some(500))),
+        Column::new("CVXCode", VarChar(Some(10))),
+        Column::new("CodeSet", Int),
+        Column::new("IsActive", Bit),
+        Column::new("CreatedDateTimeUTC", DateTime2(3)),
+    ],
+};
+
+pub static IMMUNIZATION_MILL_VACCINE_ADMIN: Table = Table {
+    database: Database::CdwWork2,
+    schema: "ImmunizationMill",
+    name: "VaccineAdmin",
+    columns: &[
+        Column::new("VaccineAdminSID", BigInt),
+        Column::new("PersonSID", BigInt),
+        Column::new("EncounterSID", BigInt),
+        Column::new("PatientICN", VarChar(Some(50))),
+        Column::new("VaccineCodeSID", BigInt),
+        Column::new("AdministeredDateTime", DateTime),
+        Column::new("SeriesNumber", VarChar(Some(50))),
+        Column::new("TotalInSeries", VarChar(Some(50))),
+        Column::new("DoseAmount", VarChar(Some(50))),
+        Column::new("DoseUnit", VarChar(Some(50))),
+        Column::new("RouteCode", VarChar(Some(50))),
+        Column::new("BodySite", VarChar(Some(100))),
+        Column::new("AdverseReaction", VarChar(Some(500))),
+        Column::new("ProviderSID", BigInt),
+        Column::new("FacilitySID", Int),
+        Column::new("IsActive", Bit),
+        Column::new("CreatedDateTimeUTC", DateTime2(3)),
+    ],
+};
+
+pub static VITAL_MILL_VITAL_RESULT: Table = Table {
+    database: Database::CdwWork2,
+    schema: "VitalMill",
+    name: "VitalResult",
+    columns: &[
+        Column::new("VitalResultSID", BigInt),
+        Column::new("EncounterSID", BigInt),
+        Column::new("PersonSID", BigInt),
+        Column::new("PatientICN", VarChar(Some(50))),
+        Column::new("VitalTypeCodeSID", BigInt),
+        Column::new("VitalTypeName", VarChar(Some(200))),
+        Column::new("ResultValue", VarChar(Some(200))),
+        Column::new("NumericValue", Decimal(10, 2)),
+        Column::new("Systolic", Int),
+        Column::new("Diastolic", Int),
+        Column::new("UnitCodeSID", BigInt),
+        Column::new("UnitName", VarChar(Some(50))),
+        Column::new("TakenDateTime", DateTime),
+        Column::new("EnteredDateTime", DateTime),
+        Column::new("LocationName", VarChar(Some(200))),
+        Column::new("Sta3n", VarChar(Some(10))),
+        Column::new("IsActive", Bit),
+    ],
+};
+
+pub static N_DIM_MILL_CODE_VALUE: Table = Table {
+    database: Database::CdwWork2,
+    schema: "NDimMill",
+    name: "CodeValue",
+    columns: &[
+        Column::new("CodeValueSID", BigInt),
+        Column::new("CodeSet", VarChar(Some(100))),
+        Column::new("Code", VarChar(Some(50))),
+        Column::new("DisplayText", VarChar(Some(200))),
+        Column::new("Description", VarChar(Some(500))),
+        Column::new("IsActive", Bit),
+    ],
+};
+
+pub static ENC_MILL_PROBLEM_LIST: Table = Table {
+    database: Database::CdwWork2,
+    schema: "EncMill",
+    name: "ProblemList",
+    columns: &[
+        Column::new("DiagnosisSID", BigInt),
+        Column::new("PatientKey", Int),
+        Column::new("PatientICN", VarChar(Some(50))),
+        Column::new("FacilityCode", Int),
+        Column::new("ProblemID", VarChar(Some(20))),
+        Column::new("DiagnosisCode", VarChar(Some(10))),
+        Column::new("DiagnosisDescription", VarChar(Some(500))),
+        Column::new("ClinicalTermCode", VarChar(Some(20))),
+        Column::new("ClinicalTermDescription", VarChar(Some(500))),
+        Column::new("StatusCode", VarChar(Some(20))),
+        Column::new("OnsetDateTime", DateTime),
+        Column::new("RecordDateTime", DateTime),
+        Column::new("LastUpdateDateTime", DateTime),
+        Column::new("ResolvedDateTime", DateTime),
+        Column::new("ResponsibleProviderID", Int),
+        Column::new("ResponsibleProviderName", VarChar(Some(200))),
+        Column::new("RecordingLocation", VarChar(Some(200))),
+        Column::new("ServiceConnectedFlag", Char(1)),
+        Column::new("AcuteFlag", Char(1)),
+        Column::new("ChronicFlag", Char(1)),
+        Column::new("CreatedByUserID", Int),
+        Column::new("CreatedByUserName", VarChar(Some(200))),
+        Column::new("CreatedDateTime", DateTime),
+    ],
+};
+
+pub static ENC_MILL_FAMILY_HISTORY: Table = Table {
+    database: Database::CdwWork2,
+    schema: "EncMill",
+    name: "FamilyHistory",
+    columns: &[
+        Column::new("FamilyHistorySID", BigInt),
+        Column::new("EncounterSID", BigInt),
+        Column::new("PersonSID", BigInt),
+        Column::new("PatientICN", VarChar(Some(50))),
+        Column::new("Sta3n", VarChar(Some(10))),
+        Column::new("RelationshipCodeSID", BigInt),
+        Column::new("ConditionCodeSID", BigInt),
+        Column::new("StatusCodeSID", BigInt),
+        Column::new("FamilyMemberName", VarChar(Some(150))),
+        Column::new("FamilyMemberAge", Int),
+        Column::new("OnsetAgeYears", Int),
+        Column::new("NotedDateTime", DateTime),
+        Column::new("DocumentedBy", VarChar(Some(200))),
+        Column::new("CommentText", VarChar(Some(1000))),
+        Column::new("IsActive", Bit),
+        Column::new("CreatedDateTime", DateTime),
+    ],
+};
+
+pub static VETERAN_MILL_S_PERSON: Table = Table {
+    database: Database::CdwWork2,
+    schema: "VeteranMill",
+    name: "SPerson",
+    columns: &[
+        Column::new("PersonSID", BigInt),
+        Column::new("PatientICN", VarChar(Some(50))),
+        Column::new("LastName", VarChar(Some(100))),
+        Column::new("FirstName", VarChar(Some(100))),
+        Column::new("MiddleName", VarChar(Some(100))),
+        Column::new("BirthDate", Date),
+        Column::new("Gender", Char(1)),
+        Column::new("SSN", VarChar(Some(20))),
+        Column::new("AddressLine1", VarChar(Some(200))),
+        Column::new("City", VarChar(Some(100))),
+        Column::new("State", VarChar(Some(30))),
+        Column::new("ZipCode", VarChar(Some(20))),
+        Column::new("PhoneNumber", VarChar(Some(50))),
+        Column::new("IsActive", Bit),
+        Column::new("CreatedDate", DateTime),
+    ],
+};
+
+/// Every table: CDWWork in the order of the reference inventory, then CDWWork2.
+pub static ALL: &[&Table] = &[
+    &S_PATIENT_S_PATIENT,
+    &S_PATIENT_S_PATIENT_ADDRESS,
+    &S_PATIENT_S_PATIENT_PHONE,
+    &S_PATIENT_S_PATIENT_DISABILITY,
+    &S_PATIENT_S_PATIENT_INSURANCE,
+    &DIM_INSURANCE_COMPANY,
+    &DIM_VITAL_TYPE,
+    &VITAL_VITAL_SIGN,
+    &DIM_VITAL_QUALIFIER,
+    &VITAL_VITAL_SIGN_QUALIFIER,
+    &DIM_LOCATION,
+    &S_STAFF_S_STAFF,
+    &DIM_STA3N,
+    &DIM_ALLERGEN,
+    &DIM_REACTION,
+    &DIM_ALLERGY_SEVERITY,
+    &ALLERGY_PATIENT_ALLERGY,
+    &ALLERGY_PATIENT_ALLERGY_REACTION,
+    &DIM_LOCAL_DRUG,
+    &DIM_NATIONAL_DRUG,
+    &RX_OUT_RX_OUTPAT,
+    &RX_OUT_RX_OUTPAT_FILL,
+    &RX_OUT_RX_OUTPAT_SIG,
+    &BCMA_BCMA_MEDICATION_LOG,
+    &DIM_PATIENT_RECORD_FLAG,
+    &S_PATIENT_PATIENT_RECORD_FLAG_ASSIGNMENT,
+    &S_PATIENT_PATIENT_RECORD_FLAG_HISTORY,
+    &INPAT_INPATIENT,
+    &DIM_LAB_TEST,
+    &CHEM_LAB_CHEM,
+    &DIM_TIU_DOCUMENT_DEFINITION,
+    &TIU_TIU_DOCUMENT_8925,
+    &TIU_TIU_DOCUMENT_TEXT,
+    &DIM_VACCINE,
+    &IMMUNIZATION_PATIENT_IMMUNIZATION,
+    &DIM_ICD10,
+    &DIM_CHARLSON_MAPPING,
+    &OUTPAT_PROBLEM_LIST,
+    &DIM_FAMILY_RELATIONSHIP,
+    &DIM_FAMILY_CONDITION,
+    &OUTPAT_FAMILY_HISTORY,
+    &ENC_MILL_ENCOUNTER,
+    &IMMUNIZATION_MILL_VACCINE_CODE,
+    &IMMUNIZATION_MILL_VACCINE_ADMIN,
+    &VITAL_MILL_VITAL_RESULT,
+    &N_DIM_MILL_CODE_VALUE,
+    &ENC_MILL_PROBLEM_LIST,
+    &ENC_MILL_FAMILY_HISTORY,
+    &VETERAN_MILL_S_PERSON,
+];

@@ -1,0 +1,94 @@
+//! Where generated rows go: the two database writers, plus per-table key
+//! counters (surrogate keys are assigned in generation order, so they are
+//! deterministic and stable for the personas, which are generated first).
+
+use crate::sqlite::RawWriter;
+use crate::value::Value;
+use anyhow::Result;
+use cdw::{Database, Table, catalog};
+use std::cell::Cell;
+
+/// Destination for rows, one writer per database.
+pub trait RowSink {
+    fn insert(&mut self, table: &'static Table, row: &[Value]) -> Result<()>;
+}
+
+impl RowSink for RawWriter {
+    fn insert(&mut self, table: &'static Table, row: &[Value]) -> Result<()> {
+        RawWriter::insert(self, table, row)
+    }
+}
+
+/// Collects rows in memory (tests and small previews).
+#[derive(Debug, Default)]
+pub struct MemorySink {
+    pub rows: Vec<(&'static Table, Vec<Value>)>,
+}
+
+impl RowSink for MemorySink {
+    fn insert(&mut self, table: &'static Table, row: &[Value]) -> Result<()> {
+        for (c, v) in table.columns.iter().zip(row) {
+            crate::value::check(table, c, v)?;
+        }
+        anyhow::ensure!(
+            row.len() == table.columns.len(),
+            "{}: wrong arity",
+            table.qualified()
+        );
+        self.rows.push((table, row.to_vec()));
+        Ok(())
+    }
+}
+
+pub struct Out<'a> {
+    cdw1: &'a mut dyn RowSink,
+    cdw2: &'a mut dyn RowSink,
+    next: Vec<Cell<i64>>,
+    next_visit: Cell<i64>,
+}
+
+fn table_index(t: &Table) -> usize {
+    catalog::ALL
+        .iter()
+        .position(|x| std::ptr::eq(*x, t))
+        .expect("table from the catalog")
+}
+
+impl<'a> Out<'a> {
+    pub fn new(cdw1: &'a mut dyn RowSink, cdw2: &'a mut dyn RowSink) -> Self {
+        Out {
+            cdw1,
+            cdw2,
+            next: (0..catalog::ALL.len()).map(|_| Cell::new(1)).collect(),
+            next_visit: Cell::new(800_000_001),
+        }
+    }
+
+    /// Next surrogate key for `table`.
+    pub fn id(&self, table: &'static Table) -> i64 {
+        let c = &self.next[table_index(table)];
+        let v = c.get();
+        c.set(v + 1);
+        v
+    }
+
+    /// Next visit key (VisitSID/EncounterSID references that have no table of their own).
+    pub fn visit_id(&self) -> i64 {
+        let v = self.next_visit.get();
+        self.next_visit.set(v + 1);
+        v
+    }
+
+    /// Moves a table's key counter forward (e.g. to leave room for curated keys).
+    pub fn reserve_to(&mut self, table: &'static Table, next: i64) {
+        let c = &self.next[table_index(table)];
+        c.set(c.get().max(next));
+    }
+
+    pub fn row(&mut self, table: &'static Table, row: &[Value]) -> Result<()> {
+        match table.database {
+            Database::CdwWork => self.cdw1.insert(table, row),
+            Database::CdwWork2 => self.cdw2.insert(table, row),
+        }
+    }
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every check and test of the workspace, installing what the tests need
+# when it is missing. This is the README's test command and what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/medz1-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+mkdir -p "$CARGO_TARGET_DIR"
+
+step() { printf '\n== %s\n' "$*"; }
+
+# Packages the test suites need, installed on demand (Debian).
+need_pkgs=()
+command -v python3 >/dev/null || need_pkgs+=(python3)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  step "installing ${need_pkgs[*]}"
+  if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && apt-get install -y -qq "${need_pkgs[@]}"
+  else sudo apt-get update -qq && sudo apt-get install -y -qq "${need_pkgs[@]}"; fi
+fi
+
+# Keep the shared target dir from filling the disk.
+avail_kb=$(df -Pk "$CARGO_TARGET_DIR" | awk 'NR==2 {print $4}')
+if [ "${avail_kb:-0}" -lt $((8 * 1024 * 1024)) ]; then
+  step "less than 8 GiB free: cleaning $CARGO_TARGET_DIR"
+  cargo clean
+fi
+
+step "rustfmt"
+cargo fmt --all --check
+
+step "clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "dependency rules"
+bash scripts/check-deps.sh
+
+step "reference assets"
+python3 mock/data/check_assets.py
+
+step "tests"
+cargo test --workspace --locked
