@@ -162,6 +162,8 @@ impl fmt::Display for SqlType {
             SqlType::NVarChar(None) => f.write_str("NVARCHAR(MAX)"),
             SqlType::Date => f.write_str("DATE"),
             SqlType::DateTime => f.write_str("DATETIME"),
+            // 7 is SQL Server's default precision, declared as bare `DATETIME2`.
+            SqlType::DateTime2(7) => f.write_str("DATETIME2"),
             SqlType::DateTime2(p) => write!(f, "DATETIME2({p})"),
         }
     }

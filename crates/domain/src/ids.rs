@@ -895,12 +895,7 @@ mod tests {
         use proptest::prelude::*;
 
         fn valid_icn() -> impl Strategy<Value = String> {
-            prop_oneof![
-                "ICN[0-9]{6}",
-                "ICN[0-9]{10}",
-                "[0-9]{4}V[0-9]{6}",
-                "[0-9]{10}V[0-9]{6}",
-            ]
+            prop_oneof!["ICN[0-9]{6}", "ICN[0-9]{10}", "[0-9]{4}V[0-9]{6}",]
         }
 
         proptest! {

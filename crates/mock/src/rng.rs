@@ -117,6 +117,11 @@ impl Rng {
         &items[self.below(items.len() as u64) as usize]
     }
 
+    /// A copy of a uniformly chosen element.
+    pub fn choose<T: Copy>(&mut self, items: &[T]) -> T {
+        *self.pick(items)
+    }
+
     /// Picks an index with probability proportional to `weights`.
     pub fn weighted_index(&mut self, weights: &[u32]) -> usize {
         let total: u64 = weights.iter().map(|&w| w as u64).sum();

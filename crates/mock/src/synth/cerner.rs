@@ -10,6 +10,15 @@ use anyhow::Result;
 use cdw::catalog as c;
 use chrono::{Duration, NaiveDateTime};
 
+/// (type name, unit, result text, numeric value, (systolic, diastolic)).
+type CernerVital = (
+    &'static str,
+    &'static str,
+    String,
+    Option<f64>,
+    Option<(i64, i64)>,
+);
+
 fn facility(sta3n: &str) -> &'static str {
     match sta3n {
         "648" => "Portland VA Medical Center",
@@ -129,7 +138,7 @@ pub fn generate(
     for (enc_sid, when, _) in &encounters {
         let sys = rng.normal_clamped(130.0, 12.0, 95.0, 185.0).round() as i64;
         let dia = rng.normal_clamped(80.0, 8.0, 55.0, 115.0).round() as i64;
-        let mut rows: Vec<(&str, &str, String, Option<f64>, Option<(i64, i64)>)> = vec![
+        let mut rows: Vec<CernerVital> = vec![
             (
                 "Blood Pressure",
                 "mmHg",
@@ -206,7 +215,7 @@ pub fn generate(
     for (_, when, kind) in &encounters {
         if *kind == "OUTPATIENT" && rng.chance(0.35) {
             shots.push((
-                *rng.pick(&["88", "150", "197", "213", "187"]),
+                rng.choose(&["88", "150", "197", "213", "187"]),
                 *when,
                 None,
                 None,
@@ -248,7 +257,7 @@ pub fn generate(
                 Str("0.5"),
                 Str("mL"),
                 Str("IM"),
-                Str(*rng.pick(&["LT DELTOID", "RT DELTOID", "Left Deltoid"])),
+                Str(rng.choose(&["LT DELTOID", "RT DELTOID", "Left Deltoid"])),
                 Null,
                 Int(900_000 + rng.range(1, 400)),
                 Int(link.sta3n.parse::<i64>().unwrap_or(0)),

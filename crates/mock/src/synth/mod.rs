@@ -206,7 +206,7 @@ fn population_patient(v: &Vocab, as_of: NaiveDate, i: u64, rng: &mut Rng) -> Pat
         } else if sta3n == 687 {
             "687"
         } else {
-            *rng.pick(&["648", "663", "687"])
+            rng.choose(&["648", "663", "687"])
         },
     });
     let vista_sites = if death.is_none() && rng.chance(0.02) {

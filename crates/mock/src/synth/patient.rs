@@ -202,7 +202,6 @@ pub fn generate(
     out: &mut Out<'_>,
     vista: &mut Vec<VistaPatient>,
 ) -> Result<()> {
-    let v = ctx.vocab;
     let end = p.death.unwrap_or_else(|| ctx.cutoff()).min(ctx.cutoff());
     let adult = p.dob + Duration::days(18 * 366);
     let start = (end.date() - Duration::days(365 * p.years_in_care))
@@ -277,7 +276,6 @@ pub fn generate(
     if !p.vista_sites.is_empty() {
         vista.push(super::vista::today(ctx, p, &ch.conditions, &ch.meds, rng));
     }
-    let _ = v;
     Ok(())
 }
 
@@ -404,7 +402,7 @@ fn demographics(ctx: &Ctx<'_>, p: &Patient, rng: &mut Rng, out: &mut Out<'_>) ->
     let v = ctx.vocab;
     let ien = p.ien();
     let age = p.age_on(p.death.map_or(ctx.as_of, |d| d.date()));
-    let marital = *rng.pick(&[
+    let marital = rng.choose(&[
         "MARRIED",
         "MARRIED",
         "MARRIED",
@@ -414,7 +412,7 @@ fn demographics(ctx: &Ctx<'_>, p: &Patient, rng: &mut Rng, out: &mut Out<'_>) ->
         "SEPARATED",
         "UNKNOWN",
     ]);
-    let religion = *rng.pick(&[
+    let religion = rng.choose(&[
         "CATHOLIC",
         "BAPTIST",
         "PROTESTANT",
@@ -514,7 +512,7 @@ fn demographics(ctx: &Ctx<'_>, p: &Patient, rng: &mut Rng, out: &mut Out<'_>) ->
                 Str(if age >= 65 {
                     "RETIRED"
                 } else {
-                    *rng.pick(&[
+                    rng.choose(&[
                         "EMPLOYED FULL TIME",
                         "EMPLOYED PART TIME",
                         "NOT EMPLOYED",
@@ -547,7 +545,7 @@ fn demographics(ctx: &Ctx<'_>, p: &Patient, rng: &mut Rng, out: &mut Out<'_>) ->
                 Str(if ord == 1 {
                     "HOME"
                 } else {
-                    *rng.pick(&["CELL", "WORK", "EMERGENCY CONTACT"])
+                    rng.choose(&["CELL", "WORK", "EMERGENCY CONTACT"])
                 }),
                 Text(format!("({area:03}) 555-01{:02}", rng.range(0, 99))),
                 err,
@@ -587,12 +585,12 @@ fn demographics(ctx: &Ctx<'_>, p: &Patient, rng: &mut Rng, out: &mut Out<'_>) ->
                 Value::yn(pow),
                 Value::yn(rng.chance(0.003)),
                 if ao {
-                    Str(*rng.pick(&["VIETNAM", "KOREA DMZ", "THAILAND"]))
+                    Str(rng.choose(&["VIETNAM", "KOREA DMZ", "THAILAND"]))
                 } else {
                     Null
                 },
                 if pow {
-                    Str(*rng.pick(&["WORLD WAR II - EUROPE", "KOREAN", "VIETNAM", "PERSIAN GULF"]))
+                    Str(rng.choose(&["WORLD WAR II - EUROPE", "KOREAN", "VIETNAM", "PERSIAN GULF"]))
                 } else {
                     Null
                 },
@@ -1103,7 +1101,7 @@ pub(crate) const THERAPY: &[(&str, &[&str])] = &[
 fn sig_for(form: &str, rng: &mut Rng) -> (&'static str, &'static str, &'static str) {
     match form {
         "CAP" => (
-            *rng.pick(&[
+            rng.choose(&[
                 "TAKE ONE CAPSULE BY MOUTH DAILY",
                 "TAKE ONE CAPSULE BY MOUTH TWICE A DAY",
             ]),
@@ -1122,7 +1120,7 @@ fn sig_for(form: &str, rng: &mut Rng) -> (&'static str, &'static str, &'static s
             "QD",
         ),
         "SOLN" => ("TAKE 10 ML BY MOUTH TWICE A DAY", "PO", "BID"),
-        _ => *rng.pick(&[
+        _ => rng.choose(&[
             ("TAKE ONE TABLET BY MOUTH DAILY", "PO", "QD"),
             ("TAKE ONE TABLET BY MOUTH TWICE A DAY", "PO", "BID"),
             ("TAKE ONE TABLET BY MOUTH AT BEDTIME", "PO", "QHS"),
@@ -1167,7 +1165,7 @@ fn outpatient_meds(
     }
     if rng.chance(0.15) {
         generics.push((
-            *rng.pick(&[
+            rng.choose(&[
                 "Amoxicillin",
                 "Ciprofloxacin",
                 "Prednisone",
@@ -1189,11 +1187,11 @@ fn outpatient_meds(
             !THERAPY.iter().any(|(_, d)| d.contains(&generic)) && !p.extras.meds.contains(&generic);
         let controlled = nat.controlled;
         let days_supply = if acute {
-            *rng.pick(&[7, 10, 14])
+            rng.choose(&[7, 10, 14])
         } else if controlled {
             30
         } else {
-            *rng.pick(&[30, 90, 90])
+            rng.choose(&[30, 90, 90])
         };
         // A chronic medication is renewed yearly: one prescription per year, most recent last.
         let end = ch.end.date();
@@ -1225,9 +1223,8 @@ fn outpatient_meds(
             } else {
                 "ACTIVE"
             };
-            let refills = if acute {
-                0
-            } else if controlled {
+            // Schedule II drugs cannot be refilled; acute courses are not refilled.
+            let refills = if acute || controlled {
                 0
             } else {
                 365 / days_supply - 1
@@ -1278,7 +1275,7 @@ fn outpatient_meds(
                     DateTime(at(expires, 23, 59)),
                     Value::opt_dt(disc_dt),
                     if discontinued {
-                        Str(*rng.pick(&[
+                        Str(rng.choose(&[
                             "PROVIDER DISCONTINUED",
                             "ADVERSE REACTION",
                             "DOSE CHANGE",
@@ -1482,7 +1479,7 @@ fn lab_value(
         let r = if rng.chance(0.9) {
             "Negative"
         } else {
-            *rng.pick(&["Trace", "1+", "Positive"])
+            rng.choose(&["Trace", "1+", "Positive"])
         };
         let flag =
             (r != "Negative").then(|| if r == "Trace" { "A" } else { "ABNORMAL" }.to_string());
@@ -1516,13 +1513,13 @@ fn lab_value(
     let hi = t.high.is_some_and(|h| x > h);
     let lo = t.low.is_some_and(|l| x < l);
     let flag = if crit_hi {
-        Some(rng.pick(&["H*", "HH", "H*", "PANIC"]).to_string())
+        Some(rng.choose(&["H*", "HH", "H*", "PANIC"]).to_string())
     } else if crit_lo {
-        Some(rng.pick(&["L*", "LL", "L*"]).to_string())
+        Some(rng.choose(&["L*", "LL", "L*"]).to_string())
     } else if hi {
-        Some(rng.pick(&["H", "H", "H", "HIGH", "h "]).to_string())
+        Some(rng.choose(&["H", "H", "H", "HIGH", "h "]).to_string())
     } else if lo {
-        Some(rng.pick(&["L", "L", "L", "LOW", " l"]).to_string())
+        Some(rng.choose(&["L", "L", "L", "LOW", " l"]).to_string())
     } else {
         None
     };
@@ -1536,6 +1533,7 @@ fn lab_value(
     (fmt_num(x, t.decimals), Some(x), flag)
 }
 
+#[allow(clippy::too_many_arguments)] // one call site; a struct would only rename the list
 fn fill_template(
     body: &str,
     p: &Patient,
@@ -1610,7 +1608,7 @@ fn fill_template(
         ("{date}", when.format("%m/%d/%Y").to_string()),
         (
             "{followup_weeks}",
-            rng.pick(&["2", "4", "6", "12", "26"]).to_string(),
+            rng.choose(&["2", "4", "6", "12", "26"]).to_string(),
         ),
     ];
     for (k, val) in subs {
@@ -1621,6 +1619,7 @@ fn fill_template(
     s
 }
 
+#[allow(clippy::too_many_arguments)] // the note's full provenance, all required
 fn write_note(
     ctx: &Ctx<'_>,
     p: &Patient,
@@ -1803,7 +1802,7 @@ fn immunizations(
             shots.push(Shot {
                 cvx,
                 when: first_covid + Duration::days(if cvx == "208" { 21 } else { 28 }),
-                series: rng.pick(&["2 of 2", "2 OF 2", "COMPLETE"]).to_string(),
+                series: rng.choose(&["2 of 2", "2 OF 2", "COMPLETE"]).to_string(),
             });
         }
         let booster = first_covid + Duration::days(rng.range(240, 420));
@@ -1820,15 +1819,15 @@ fn immunizations(
         shots.push(Shot {
             cvx: "115",
             when: d,
-            series: rng.pick(&["1 of 1", "1", "BOOSTER"]).to_string(),
+            series: rng.choose(&["1 of 1", "1", "BOOSTER"]).to_string(),
         });
     }
     if age >= 65 && rng.chance(0.6) {
         let d = (p.dob + Duration::days(365 * 65 + rng.range(0, 900))).clamp(ch.start, end);
         shots.push(Shot {
-            cvx: *rng.pick(&["33", "216", "133"]),
+            cvx: rng.choose(&["33", "216", "133"]),
             when: d,
-            series: rng.pick(&["1 of 1", "COMPLETE"]).to_string(),
+            series: rng.choose(&["1 of 1", "COMPLETE"]).to_string(),
         });
     }
     if age >= 50 && rng.chance(0.45) {
@@ -1879,7 +1878,7 @@ fn immunizations(
             *rng.pick(&v.active_stations)
         };
         let when = rand_time(rng, s.when, 8, 16);
-        let site = *rng.pick(&[
+        let site = rng.choose(&[
             "L DELTOID",
             "LT DELTOID",
             "LEFT DELTOID",
@@ -1900,10 +1899,10 @@ fn immunizations(
                 DateTime(when),
                 Text(s.series),
                 Str(if rng.chance(0.9) { "0.5 ML" } else { "0.5 mL" }),
-                Str(*rng.pick(&["INTRAMUSCULAR", "IM", "INTRAMUSCULAR"])),
+                Str(rng.choose(&["INTRAMUSCULAR", "IM", "INTRAMUSCULAR"])),
                 Str(site),
                 if rng.chance(0.03) {
-                    Str(*rng.pick(&["SORE ARM", "FEVER", "LOCAL SWELLING", "FATIGUE"]))
+                    Str(rng.choose(&["SORE ARM", "FEVER", "LOCAL SWELLING", "FATIGUE"]))
                 } else {
                     Null
                 },
@@ -1981,7 +1980,7 @@ fn inpatient(
                 .unwrap_or_default();
             (c0.icd.clone(), d)
         } else {
-            let (a, b) = *rng.pick(&[
+            let (a, b) = rng.choose(&[
                 ("J18.9", "PNEUMONIA, UNSPECIFIED ORGANISM"),
                 ("N39.0", "URINARY TRACT INFECTION"),
                 ("A41.9", "SEPSIS, UNSPECIFIED ORGANISM"),
@@ -2020,7 +2019,7 @@ fn inpatient(
                 } else if terminal {
                     Str("DECEASED")
                 } else {
-                    Str(*rng.pick(&[
+                    Str(rng.choose(&[
                         "HOME",
                         "HOME",
                         "HOME",
@@ -2303,7 +2302,7 @@ fn flag_narrative(flag: &str, code: i64, rng: &mut Rng) -> String {
     if f.contains("SUICIDE") {
         return match code {
             1 => "Flag placed after emergency department visit for suicidal ideation with a plan. Safety plan completed with the patient; lethal means counselling done and firearms stored off-site with family. Suicide Prevention Coordinator assigned; weekly contact for the first month.".into(),
-            2 => rng.pick(&[
+            2 => rng.choose(&[
                 "Reviewed with the Suicide Prevention Coordinator. Patient engaged in weekly therapy and reports fewer intrusive thoughts, but risk factors persist (recent divorce, chronic pain). Flag continued for another review period.",
                 "Flag review: missed two mental health appointments this period; outreach completed by phone and safety plan re-reviewed. Continue flag.",
             ]).to_string(),
@@ -2369,7 +2368,7 @@ fn family_history(
                     Int(rng.range(35, 80))
                 },
                 Value::yn(rng.chance(0.4)),
-                Str(*rng.pick(&["ACTIVE", "ACTIVE", "RESOLVED", "active"])),
+                Str(rng.choose(&["ACTIVE", "ACTIVE", "RESOLVED", "active"])),
                 DateTime(recorded),
                 DateTime(recorded + Duration::minutes(rng.range(1, 120))),
                 Int(provider),

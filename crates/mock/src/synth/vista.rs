@@ -108,7 +108,7 @@ pub fn today(
                 "dfn": dfn_s,
                 "inpatient_id": format!("{}{:04}", sta3n, rng.range(1, 9999)),
                 "admit_datetime": format!("T-{admit_days}.{}", hhmm(rng, 0, 23)),
-                "admit_location": *rng.pick(&["7A MED/SURG", "4 WEST MEDICINE", "MICU", "3 SOUTH TELEMETRY"]),
+                "admit_location": rng.choose(&["7A MED/SURG", "4 WEST MEDICINE", "MICU", "3 SOUTH TELEMETRY"]),
                 "status": if active { "ACTIVE" } else { "DISCHARGED" },
                 "discharge_datetime": if active { String::new() } else { "T-0.1015".to_string() },
                 "discharge_location": if active { "" } else { "HOME" },
@@ -125,9 +125,9 @@ pub fn today(
                 records.push((sta3n, 2, json!({
                     "dfn": dfn_s,
                     "allergen_name": name.trim().to_uppercase(),
-                    "severity": *rng.pick(&["MILD", "MODERATE", "SEVERE"]),
+                    "severity": rng.choose(&["MILD", "MODERATE", "SEVERE"]),
                     "reaction_datetime": format!("T-{}.{}", rng.range(30, 3000), hhmm(rng, 8, 17)),
-                    "reactions": *rng.pick(&["HIVES", "RASH,ITCHING", "NAUSEA,VOMITING", "ANAPHYLAXIS", "SHORTNESS OF BREATH"]),
+                    "reactions": rng.choose(&["HIVES", "RASH,ITCHING", "NAUSEA,VOMITING", "ANAPHYLAXIS", "SHORTNESS OF BREATH"]),
                     "allergy_type": kind,
                     "originating_site": sta3n.to_string(),
                     "entered_by": format!("{},{}", rng.pick(&v.last_names).to_uppercase(), rng.pick(&v.first_male).to_uppercase()),
@@ -142,7 +142,7 @@ pub fn today(
             if i > 0 && !rng.chance(0.4) {
                 continue;
             }
-            let days = *rng.pick(&[30, 90]);
+            let days = rng.choose(&[30, 90]);
             let issued = rng.range(0, 120);
             records.push((sta3n, 3, json!({
                 "dfn": dfn_s,

@@ -1,0 +1,45 @@
+//! `medz1 up` on a fresh data directory produces the demo CDW, and a second
+//! run reuses it instead of regenerating.
+
+#[tokio::test]
+async fn up_generates_the_demo_cdw_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = medz1::UpOptions {
+        data: dir.path().join("data"),
+        patients: 60,
+        seed: 3,
+        regenerate: false,
+    };
+    medz1::up(&opts).await.unwrap();
+    let cdw = dir.path().join("data/mock/cdw");
+    assert!(cdw.join("CDWWork.sqlite").is_file());
+    assert!(cdw.join("CDWWork2.sqlite").is_file());
+    assert!(
+        dir.path()
+            .join("data/mock/vista/patient_registry.json")
+            .is_file()
+    );
+    let before = std::fs::metadata(cdw.join("CDWWork.sqlite"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    medz1::up(&opts).await.unwrap();
+    let after = std::fs::metadata(cdw.join("CDWWork.sqlite"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(before, after, "an existing CDW is reused");
+}
+
+#[tokio::test]
+async fn up_rejects_a_patient_count_below_the_personas() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = medz1::UpOptions {
+        data: dir.path().to_path_buf(),
+        patients: 5,
+        seed: 3,
+        regenerate: false,
+    };
+    let err = medz1::up(&opts).await.unwrap_err();
+    assert!(format!("{err:#}").contains("at least"), "{err:#}");
+}
