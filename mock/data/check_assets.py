@@ -29,7 +29,7 @@ def err(msg):
 
 # --------------------------------------------------------------------------- catalog
 TABLE_RE = re.compile(
-    r"pub const (\w+): Table = Table \{\s*database: Database::(\w+),\s*schema: \"([^\"]+)\",\s*"
+    r"pub (?:const|static) (\w+): Table = Table \{\s*database: Database::(\w+),\s*schema: \"([^\"]+)\",\s*"
     r"name: \"([^\"]+)\",\s*columns: &\[(.*?)\],\s*\};",
     re.S,
 )
