@@ -14,7 +14,7 @@ use futures_util::TryStreamExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteRow};
 use sqlx::{Connection, Row, SqliteConnection, ValueRef};
 use std::path::Path;
-use tiberius::{AuthMethod, Client, Config};
+use tiberius::{Client, Config};
 use tokio::net::TcpStream;
 use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
 
@@ -197,9 +197,6 @@ pub async fn load(
     for db in Database::ALL {
         let mut cfg = base.clone();
         cfg.database(db.name());
-        if matches!(std::env::var("MSSQL_INTEGRATED").as_deref(), Ok("1")) {
-            cfg.authentication(AuthMethod::None);
-        }
         let mut client = connect(&cfg).await?;
         for s in create_schemas_sql(db) {
             client.simple_query(s).await?.into_results().await?;
