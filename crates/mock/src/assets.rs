@@ -90,20 +90,6 @@ pub struct Dimension {
     pub rows: Vec<Vec<Value>>,
 }
 
-impl Dimension {
-    fn col(&self, name: &str) -> usize {
-        self.table
-            .column_index(name)
-            .unwrap_or_else(|| panic!("{} has no column {name}", self.table.qualified()))
-    }
-
-    /// Typed access to one column of every row.
-    pub fn iter_col<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a Value> + 'a {
-        let i = self.col(name);
-        self.rows.iter().map(move |r| &r[i])
-    }
-}
-
 /// Row accessor by column name.
 pub struct RowRef<'a> {
     table: &'static Table,
@@ -140,13 +126,6 @@ impl<'a> RowRef<'a> {
     }
     pub fn opt_text(&self, name: &str) -> Option<String> {
         self.get(name).as_text().map(str::to_string)
-    }
-    pub fn dec(&self, name: &str) -> Option<f64> {
-        match self.get(name) {
-            Value::Dec(d) => Some(*d),
-            Value::Int(i) => Some(*i as f64),
-            _ => None,
-        }
     }
 }
 

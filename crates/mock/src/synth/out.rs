@@ -19,27 +19,6 @@ impl RowSink for RawWriter {
     }
 }
 
-/// Collects rows in memory (tests and small previews).
-#[derive(Debug, Default)]
-pub struct MemorySink {
-    pub rows: Vec<(&'static Table, Vec<Value>)>,
-}
-
-impl RowSink for MemorySink {
-    fn insert(&mut self, table: &'static Table, row: &[Value]) -> Result<()> {
-        for (c, v) in table.columns.iter().zip(row) {
-            crate::value::check(table, c, v)?;
-        }
-        anyhow::ensure!(
-            row.len() == table.columns.len(),
-            "{}: wrong arity",
-            table.qualified()
-        );
-        self.rows.push((table, row.to_vec()));
-        Ok(())
-    }
-}
-
 pub struct Out<'a> {
     cdw1: &'a mut dyn RowSink,
     cdw2: &'a mut dyn RowSink,
@@ -77,12 +56,6 @@ impl<'a> Out<'a> {
         let v = self.next_visit.get();
         self.next_visit.set(v + 1);
         v
-    }
-
-    /// Moves a table's key counter forward (e.g. to leave room for curated keys).
-    pub fn reserve_to(&mut self, table: &'static Table, next: i64) {
-        let c = &self.next[table_index(table)];
-        c.set(c.get().max(next));
     }
 
     pub fn row(&mut self, table: &'static Table, row: &[Value]) -> Result<()> {

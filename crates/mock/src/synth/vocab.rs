@@ -410,12 +410,6 @@ impl Vocab {
             .find(|t| t.1.trim().eq_ignore_ascii_case(title))
     }
 
-    pub fn lab(&self, name: &str) -> Option<&LabTest> {
-        self.labs
-            .iter()
-            .find(|l| l.name.trim().eq_ignore_ascii_case(name))
-    }
-
     pub fn icd(&self, code: &str) -> Option<&Icd> {
         self.icd.iter().find(|i| i.code.eq_ignore_ascii_case(code))
     }
