@@ -1,0 +1,93 @@
+//! The `etl_run` log.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Running,
+    Succeeded,
+    Failed,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RunStatus> {
+        match s {
+            "running" => Some(RunStatus::Running),
+            "succeeded" => Some(RunStatus::Succeeded),
+            "failed" => Some(RunStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One recorded ETL run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EtlRun {
+    pub run_id: i64,
+    pub started_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+    pub as_of: NaiveDate,
+    pub status: RunStatus,
+    pub source: String,
+    pub lake: String,
+    /// Rows loaded per serving table.
+    pub rows: BTreeMap<String, u64>,
+    /// Rows quarantined per reason/domain.
+    pub quarantined: BTreeMap<String, u64>,
+    pub quarantined_total: u64,
+    pub error: Option<String>,
+}
+
+pub(crate) struct RawRun {
+    pub run_id: i64,
+    pub started_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+    pub as_of: NaiveDate,
+    pub status: String,
+    pub source: String,
+    pub lake: String,
+    pub rows_json: String,
+    pub quarantined_json: String,
+    pub quarantined_total: i64,
+    pub error: Option<String>,
+}
+
+impl RawRun {
+    pub(crate) fn decode(self) -> crate::Result<EtlRun> {
+        let bad = |m: String| crate::Error::Shape {
+            table: "etl_run".into(),
+            message: m,
+        };
+        Ok(EtlRun {
+            run_id: self.run_id,
+            started_at: self.started_at,
+            finished_at: self.finished_at,
+            as_of: self.as_of,
+            status: RunStatus::parse(&self.status)
+                .ok_or_else(|| bad(format!("unknown status `{}`", self.status)))?,
+            source: self.source,
+            lake: self.lake,
+            rows: serde_json::from_str(&self.rows_json)
+                .map_err(|e| bad(format!("rows_json: {e}")))?,
+            quarantined: serde_json::from_str(&self.quarantined_json)
+                .map_err(|e| bad(format!("quarantined_json: {e}")))?,
+            quarantined_total: self.quarantined_total.max(0) as u64,
+            error: self.error,
+        })
+    }
+}
+
+pub(crate) fn to_json(m: &BTreeMap<String, u64>) -> String {
+    serde_json::to_string(m).unwrap_or_else(|_| "{}".into())
+}

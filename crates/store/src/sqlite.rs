@@ -1,0 +1,350 @@
+//! SQLite backend: a main file plus one attached file per schema.
+
+use crate::catalog::{ColType, ServingTable};
+use crate::run::{RawRun, to_json};
+use crate::value;
+use crate::{
+    Backend, Error, EtlRun, Result, RunOutcome, RunStatus, ServingStore, TextRow, plan_columns,
+};
+use chrono::{NaiveDate, NaiveDateTime};
+use columnar::{Batch, Values};
+use futures_util::{Stream, StreamExt};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, Row, SqlitePool};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The schemas, each an attached database.
+pub const SCHEMAS: [&str; 3] = ["clinical", "reference", "auth"];
+
+/// Serving store on SQLite files.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+fn migrator() -> Migrator {
+    Migrator::with_migrations(vec![Migration::new(
+        1,
+        "serving".into(),
+        MigrationType::Simple,
+        sqlx::SqlSafeStr::into_sql_str(include_str!("../../../migrations/sqlite/0001_serving.sql")),
+        false,
+    )])
+}
+
+/// The file of an attached schema: `serving.db` → `serving.clinical.db`.
+pub fn schema_file(main: &Path, schema: &str) -> PathBuf {
+    let stem = main
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("serving");
+    let ext = main.extension().and_then(|s| s.to_str()).unwrap_or("db");
+    main.with_file_name(format!("{stem}.{schema}.{ext}"))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store whose main file is `path`.
+    pub async fn open(path: &Path) -> Result<SqliteStore> {
+        let memory = path.as_os_str() == ":memory:";
+        if !memory
+            && let Some(parent) = path.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(|e| Error::Connect(sqlx::Error::Io(e)))?;
+        }
+        let attach: Arc<Vec<(String, String)>> = Arc::new(
+            SCHEMAS
+                .iter()
+                .map(|s| {
+                    let file = if memory {
+                        ":memory:".to_string()
+                    } else {
+                        schema_file(path, s).to_string_lossy().into_owned()
+                    };
+                    (s.to_string(), file)
+                })
+                .collect(),
+        );
+        let options = if memory {
+            SqliteConnectOptions::new().in_memory(true)
+        } else {
+            SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+        }
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(30))
+        .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(if memory { 1 } else { 8 })
+            .after_connect(move |conn, _meta| {
+                let attach = attach.clone();
+                Box::pin(async move {
+                    for (schema, file) in attach.iter() {
+                        sqlx::query(AssertSqlSafe(format!("ATTACH DATABASE ? AS {schema}")))
+                            .bind(file)
+                            .execute(&mut *conn)
+                            .await?;
+                        if file != ":memory:" {
+                            sqlx::query(AssertSqlSafe(format!(
+                                "PRAGMA {schema}.journal_mode = WAL"
+                            )))
+                            .execute(&mut *conn)
+                            .await?;
+                            sqlx::query(AssertSqlSafe(format!(
+                                "PRAGMA {schema}.synchronous = NORMAL"
+                            )))
+                            .execute(&mut *conn)
+                            .await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(Error::Connect)?;
+        Ok(SqliteStore {
+            pool,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Rows per INSERT statement: under SQLite's 32,766 bound-variable limit.
+fn rows_per_statement(ncols: usize) -> usize {
+    (32_000 / ncols.max(1)).clamp(1, 500)
+}
+
+fn insert_sql(table: &ServingTable, cols: &[&str], rows: usize) -> String {
+    let one = format!("({})", vec!["?"; cols.len()].join(","));
+    format!(
+        "INSERT INTO {} ({}) VALUES {}",
+        table.qualified(),
+        cols.join(","),
+        vec![one; rows].join(",")
+    )
+}
+
+async fn insert_batch(
+    conn: &mut sqlx::SqliteConnection,
+    table: &ServingTable,
+    batch: &Batch,
+) -> Result<u64> {
+    let plan = plan_columns(table, batch)?;
+    let columns: Vec<&columnar::Column> = plan.iter().map(|&i| &batch.columns()[i]).collect();
+    let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+    let n = batch.num_rows();
+    let step = rows_per_statement(names.len());
+    let full_sql = insert_sql(table, &names, step);
+    let mut start = 0;
+    while start < n {
+        let end = (start + step).min(n);
+        let sql = if end - start == step {
+            full_sql.clone()
+        } else {
+            insert_sql(table, &names, end - start)
+        };
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for r in start..end {
+            for c in &columns {
+                q = match &c.values {
+                    Values::Int(v) => q.bind(v[r]),
+                    Values::Float(v) => q.bind(v[r].filter(|x| x.is_finite())),
+                    Values::Bool(v) => q.bind(v[r]),
+                    Values::Text(v) => q.bind(v[r].clone()),
+                    Values::Date(v) => q.bind(v[r].as_ref().map(value::date)),
+                    Values::Timestamp(v) => q.bind(v[r].as_ref().map(value::timestamp)),
+                };
+            }
+        }
+        q.execute(&mut *conn).await?;
+        start = end;
+    }
+    Ok(n as u64)
+}
+
+fn decode_text_row(table: &ServingTable, row: &SqliteRow) -> Result<TextRow> {
+    table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            Ok(match c.ty {
+                ColType::Int => row.try_get::<Option<i64>, _>(i)?.map(|x| x.to_string()),
+                ColType::Bool => row
+                    .try_get::<Option<i64>, _>(i)?
+                    .map(|x| value::bool_text(x != 0)),
+                ColType::Float => row.try_get::<Option<f64>, _>(i)?.map(value::float),
+                ColType::Json => row
+                    .try_get::<Option<String>, _>(i)?
+                    .map(|s| value::json(&s)),
+                ColType::Text | ColType::Date | ColType::Timestamp => {
+                    row.try_get::<Option<String>, _>(i)?
+                }
+            })
+        })
+        .collect()
+}
+
+fn decode_run(row: &SqliteRow) -> Result<EtlRun> {
+    RawRun {
+        run_id: row.try_get("run_id")?,
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+        as_of: row.try_get("as_of")?,
+        status: row.try_get("status")?,
+        source: row.try_get("source")?,
+        lake: row.try_get("lake")?,
+        rows_json: row.try_get("rows_json")?,
+        quarantined_json: row.try_get("quarantined_json")?,
+        quarantined_total: row.try_get("quarantined_total")?,
+        error: row.try_get("error")?,
+    }
+    .decode()
+}
+
+const RUN_COLUMNS: &str = "run_id, started_at, finished_at, as_of, status, source, lake, rows_json, quarantined_json, quarantined_total, error";
+
+impl ServingStore for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        migrator().run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn replace_table<S, E>(&self, table: &ServingTable, rows: S) -> Result<u64>
+    where
+        S: Stream<Item = std::result::Result<Batch, E>> + Send,
+        E: Into<Box<dyn std::error::Error + Send + Sync>> + Send,
+    {
+        let mut rows = std::pin::pin!(rows);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(AssertSqlSafe(format!("DELETE FROM {}", table.qualified())))
+            .execute(&mut *tx)
+            .await?;
+        let mut total = 0;
+        while let Some(batch) = rows.next().await {
+            let batch = batch.map_err(|e| Error::LoadAborted {
+                table: table.qualified(),
+                source: e.into(),
+            })?;
+            total += insert_batch(&mut tx, table, &batch).await?;
+        }
+        tx.commit().await?;
+        Ok(total)
+    }
+
+    async fn count(&self, table: &ServingTable) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT count(*) FROM {}",
+            table.qualified()
+        )))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n as u64)
+    }
+
+    async fn dump(&self, table: &ServingTable) -> Result<Vec<TextRow>> {
+        let cols: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
+        let sql = format!(
+            "SELECT {} FROM {} ORDER BY {}",
+            cols.join(", "),
+            table.qualified(),
+            cols[0]
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| decode_text_row(table, r)).collect()
+    }
+
+    async fn columns(&self, table: &ServingTable) -> Result<Vec<(String, String)>> {
+        let sql = format!("PRAGMA {}.table_info({})", table.schema, table.name);
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<String, _>("name")?,
+                    r.try_get::<String, _>("type")?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn begin_run(
+        &self,
+        started_at: NaiveDateTime,
+        as_of: NaiveDate,
+        source: &str,
+        lake: &str,
+    ) -> Result<i64> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO etl_run (started_at, as_of, status, source, lake) VALUES (?, ?, 'running', ?, ?) RETURNING run_id",
+        )
+        .bind(value::timestamp(&started_at))
+        .bind(value::date(&as_of))
+        .bind(source)
+        .bind(lake)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    async fn finish_run(&self, run_id: i64, f: RunOutcome<'_>) -> Result<()> {
+        let total: u64 = f.quarantined.values().sum();
+        sqlx::query(
+            "UPDATE etl_run SET finished_at = ?, status = ?, rows_json = ?, quarantined_json = ?, quarantined_total = ?, error = ? WHERE run_id = ?",
+        )
+        .bind(value::timestamp(&f.finished_at))
+        .bind(f.status.as_str())
+        .bind(to_json(f.rows))
+        .bind(to_json(f.quarantined))
+        .bind(total as i64)
+        .bind(f.error)
+        .bind(run_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn runs(&self, limit: u32) -> Result<Vec<EtlRun>> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM etl_run ORDER BY run_id DESC LIMIT ?");
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(decode_run).collect()
+    }
+
+    async fn latest_succeeded_run(&self) -> Result<Option<EtlRun>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM etl_run WHERE status = '{}' ORDER BY run_id DESC LIMIT 1",
+            RunStatus::Succeeded.as_str()
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(decode_run).transpose()
+    }
+}
