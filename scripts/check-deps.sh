@@ -36,6 +36,8 @@ for a in "${services[@]}"; do
   done
 done
 forbid cdw sqlx
+forbid store polars
+forbid columnar polars
 forbid cdw tokio
 
 exit $fail

@@ -13,10 +13,26 @@ step() { printf '\n== %s\n' "$*"; }
 # Packages the test suites need, installed on demand (Debian).
 need_pkgs=()
 command -v python3 >/dev/null || need_pkgs+=(python3)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || need_pkgs+=(postgresql)
+command -v pkg-config >/dev/null || need_pkgs+=(pkg-config)
+pkg-config --exists openssl 2>/dev/null || need_pkgs+=(libssl-dev)
+command -v moto_server >/dev/null || [ -x "$HOME/.cache/medz1-tools/venv/bin/moto_server" ] \
+  || python3 -c 'import venv, ensurepip' 2>/dev/null || need_pkgs+=(python3-venv)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   step "installing ${need_pkgs[*]}"
   if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && apt-get install -y -qq "${need_pkgs[@]}"
   else sudo apt-get update -qq && sudo apt-get install -y -qq "${need_pkgs[@]}"; fi
+fi
+# PostgreSQL's binaries live outside PATH on Debian; the pgtest crate finds them.
+# moto (an S3 server, from PyPI) for the lake's S3 test.
+if ! command -v moto_server >/dev/null; then
+  venv="$HOME/.cache/medz1-tools/venv"
+  if [ ! -x "$venv/bin/moto_server" ]; then
+    step "installing moto[server] into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q 'moto[server]==5.*'
+  fi
+  export PATH="$venv/bin:$PATH"
 fi
 
 # Keep the shared target dir from filling the disk.
