@@ -6,6 +6,7 @@
 //! always produces byte-identical files. See `docs/mock-data.md`.
 
 pub mod assets;
+pub mod batch;
 pub mod mssql;
 pub mod rng;
 pub mod sqlite;

@@ -5,17 +5,18 @@
 //! `VARCHAR(50)`, `DATETIME2(3)`, … exactly as the catalog says).
 //!
 //! The connection is opened, configured and given its DDL through sqlx. The
-//! row hot path then borrows sqlx's raw handle (`lock_handle`) and drives a
-//! prepared statement per table directly: binding tens of millions of cells
+//! row hot path then borrows sqlx's raw handle (`lock_handle`) and drives
+//! prepared statements per table directly: binding tens of millions of cells
 //! through sqlx's per-value argument buffers is several times slower than
-//! the generator itself, while prepared-statement binding keeps a 100k-patient
-//! CDW within about a minute.
+//! the generator itself. The writer receives rows already validated and
+//! encoded by the generator thread (`crate::batch`), so it does nothing but
+//! bind and step.
 
 #![allow(unsafe_code)] // FFI to SQLite; every unsafe block states its invariant.
 
-use crate::value::{self, Value};
+use crate::batch::{self, Batch, Cell};
 use anyhow::{Context, Result, bail};
-use cdw::{Database, SqlType, Table, ValueKind};
+use cdw::{Database, Table};
 use libsqlite3_sys as ffi;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{Connection, Executor};
@@ -81,8 +82,17 @@ pub async fn create_database(tmp: &Path, database: Database) -> Result<SqliteCon
         .journal_mode(sqlx::sqlite::SqliteJournalMode::Off)
         .synchronous(sqlx::sqlite::SqliteSynchronous::Off)
         .locking_mode(sqlx::sqlite::SqliteLockingMode::Exclusive)
-        .pragma("cache_size", "-262144")
-        .pragma("temp_store", "MEMORY");
+        // None of these three settings changes a byte of the file.
+        // 64 MiB: the load only touches the right-most path of each b-tree,
+        // so a larger cache would just hold dirty pages longer.
+        .pragma("cache_size", "-65536")
+        // CREATE INDEX sorts in runs of about the cache size and keeps the
+        // runs in temporary files, not in memory: peak RSS does not grow
+        // with the patient count.
+        .pragma("temp_store", "FILE")
+        // Lets CREATE INDEX sort with a helper thread (the generator's core
+        // is idle by then); the sorted order, and so the index, is the same.
+        .pragma("threads", "2");
     let mut conn = SqliteConnection::connect_with(&opts)
         .await
         .with_context(|| format!("creating {}", tmp.display()))?;
@@ -113,17 +123,26 @@ pub fn paths(dir: &Path, database: Database) -> (PathBuf, PathBuf) {
     (tmp, fin)
 }
 
+/// Rows per INSERT statement. A run of consecutive rows for one table is
+/// inserted through multi-row `INSERT … VALUES (…),(…)` statements, largest
+/// first: SQLite then keeps its cursors open across the run instead of
+/// opening, positioning and closing them for every row. The b-tree
+/// operations, and so the file, are the same as row by row.
+const GROUPS: [usize; 5] = [16, 8, 4, 2, 1];
+
 struct Prepared {
     table: &'static Table,
-    stmt: NonNull<ffi::sqlite3_stmt>,
+    /// The statement inserting `GROUPS[i]` rows, prepared on first use.
+    stmts: [Option<NonNull<ffi::sqlite3_stmt>>; GROUPS.len()],
 }
 
 /// Inserts rows through prepared statements on a raw SQLite handle, inside
 /// one transaction per database.
 pub struct RawWriter {
     db: NonNull<ffi::sqlite3>,
+    database: Database,
     prepared: Vec<Prepared>,
-    scratch: Vec<String>,
+    widths: Vec<usize>,
     rows: Vec<u64>,
 }
 
@@ -134,39 +153,61 @@ impl RawWriter {
     pub fn begin(db: NonNull<ffi::sqlite3>, database: Database) -> Result<Self> {
         let mut w = RawWriter {
             db,
-            prepared: Vec::new(),
-            scratch: Vec::new(),
-            rows: Vec::new(),
+            database,
+            prepared: database
+                .tables()
+                .map(|table| Prepared {
+                    table,
+                    stmts: [None; GROUPS.len()],
+                })
+                .collect(),
+            widths: batch::widths(database),
+            rows: vec![0; database.tables().count()],
         };
         w.exec("BEGIN")?;
-        for table in database.tables() {
-            let cols: Vec<String> = table
-                .columns
-                .iter()
-                .map(|c| format!("\"{}\"", c.name))
-                .collect();
-            let marks = vec!["?"; cols.len()].join(",");
-            let sql = format!(
-                "INSERT INTO {} ({}) VALUES ({marks})",
-                table.sqlite_name(),
-                cols.join(",")
-            );
-            let csql = CString::new(sql)?;
-            let mut stmt = ptr::null_mut();
-            // SAFETY: db is a valid open handle (see contract); csql is NUL-terminated.
-            let rc = unsafe {
-                ffi::sqlite3_prepare_v2(db.as_ptr(), csql.as_ptr(), -1, &mut stmt, ptr::null_mut())
-            };
-            if rc != ffi::SQLITE_OK {
-                bail!("preparing insert for {}: {}", table.qualified(), w.errmsg());
-            }
-            let stmt = NonNull::new(stmt).context("sqlite returned no statement")?;
-            w.prepared.push(Prepared { table, stmt });
-            w.rows.push(0);
-            w.scratch
-                .resize(w.scratch.len().max(table.columns.len()), String::new());
-        }
         Ok(w)
+    }
+
+    /// The statement inserting `GROUPS[group]` rows into table `t`.
+    fn statement(&mut self, t: usize, group: usize) -> Result<NonNull<ffi::sqlite3_stmt>> {
+        if let Some(stmt) = self.prepared[t].stmts[group] {
+            return Ok(stmt);
+        }
+        let table = self.prepared[t].table;
+        let cols: Vec<String> = table
+            .columns
+            .iter()
+            .map(|c| format!("\"{}\"", c.name))
+            .collect();
+        let marks = format!("({})", vec!["?"; cols.len()].join(","));
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES {}",
+            table.sqlite_name(),
+            cols.join(","),
+            vec![marks; GROUPS[group]].join(",")
+        );
+        let csql = CString::new(sql)?;
+        let mut stmt = ptr::null_mut();
+        // SAFETY: db is a valid open handle (see `begin`); csql is NUL-terminated.
+        let rc = unsafe {
+            ffi::sqlite3_prepare_v2(
+                self.db.as_ptr(),
+                csql.as_ptr(),
+                -1,
+                &mut stmt,
+                ptr::null_mut(),
+            )
+        };
+        if rc != ffi::SQLITE_OK {
+            bail!(
+                "preparing insert for {}: {}",
+                table.qualified(),
+                self.errmsg()
+            );
+        }
+        let stmt = NonNull::new(stmt).context("sqlite returned no statement")?;
+        self.prepared[t].stmts[group] = Some(stmt);
+        Ok(stmt)
     }
 
     fn errmsg(&self) -> String {
@@ -194,102 +235,97 @@ impl RawWriter {
         Ok(())
     }
 
-    /// Validates `row` against `table`'s types and inserts it.
-    pub fn insert(&mut self, table: &'static Table, row: &[Value]) -> Result<()> {
-        let idx = self
-            .prepared
-            .iter()
-            .position(|p| ptr::eq(p.table, table))
-            .with_context(|| format!("{} is not in this database", table.qualified()))?;
-        if row.len() != table.columns.len() {
+    /// Inserts every row of `batch` (already validated and encoded by the
+    /// generator), in order.
+    pub fn write(&mut self, batch: &Batch) -> Result<()> {
+        if batch.database != self.database {
             bail!(
-                "{}: row has {} values, table has {} columns",
-                table.qualified(),
-                row.len(),
-                table.columns.len()
+                "a {} batch sent to the {} writer",
+                batch.database.name(),
+                self.database.name()
             );
         }
-        let stmt = self.prepared[idx].stmt.as_ptr();
-        for (i, (col, v)) in table.columns.iter().zip(row).enumerate() {
-            value::check(table, col, v)?;
+        // (Copied, as preparing a statement needs `self` mutably.)
+        let widths = self.widths.clone();
+        for (t, cells, n) in batch.runs(&widths) {
+            let width = widths[t];
+            let mut done = 0;
+            while done < n {
+                let group = GROUPS
+                    .iter()
+                    .position(|&k| k <= n - done)
+                    .expect("a single row always fits");
+                let k = GROUPS[group];
+                let stmt = self.statement(t, group)?;
+                self.insert(stmt, t, &cells[done * width..(done + k) * width], batch)?;
+                done += k;
+            }
+            self.rows[t] += n as u64;
+        }
+        Ok(())
+    }
+
+    /// Binds `cells` (whole rows of table `t`) to `stmt`'s parameters and runs it.
+    fn insert(
+        &self,
+        stmt: NonNull<ffi::sqlite3_stmt>,
+        t: usize,
+        cells: &[Cell],
+        batch: &Batch,
+    ) -> Result<()> {
+        let stmt = stmt.as_ptr();
+        for (i, cell) in cells.iter().enumerate() {
             let n = (i + 1) as i32;
-            let static_ = ffi::SQLITE_STATIC();
-            // SAFETY: stmt is a live prepared statement with `columns.len()`
-            // parameters; text pointers point into `row` or `self.scratch`,
-            // which are neither dropped nor modified before the step and reset
-            // below (SQLITE_STATIC contract).
+            // SAFETY: stmt is a live prepared statement with `cells.len()`
+            // parameters (whole rows of table `t`); text pointers point into
+            // `batch` (or static strings), which is borrowed unmodified until
+            // the step and reset below (SQLITE_STATIC contract). Lengths fit
+            // in i32 (checked when the batch was built).
             let rc = unsafe {
-                match v {
-                    Value::Null => ffi::sqlite3_bind_null(stmt, n),
-                    Value::Int(x) => ffi::sqlite3_bind_int64(stmt, n, *x),
-                    Value::Bool(b) => ffi::sqlite3_bind_int64(stmt, n, *b as i64),
-                    Value::Dec(x) => {
-                        let scale = match col.sql_type {
-                            SqlType::Decimal(_, s) | SqlType::Numeric(_, s) => s,
-                            _ => 6,
-                        };
-                        ffi::sqlite3_bind_double(stmt, n, value::round_to(*x, scale))
-                    }
-                    Value::Str(s) => {
-                        ffi::sqlite3_bind_text(stmt, n, s.as_ptr().cast(), s.len() as i32, static_)
-                    }
-                    Value::Text(s) => {
-                        ffi::sqlite3_bind_text(stmt, n, s.as_ptr().cast(), s.len() as i32, static_)
-                    }
-                    Value::Date(d) => {
-                        let buf = &mut self.scratch[i];
-                        buf.clear();
-                        if col.sql_type.kind() == ValueKind::DateTime {
-                            value::write_datetime(
-                                buf,
-                                d.and_hms_opt(0, 0, 0).expect("midnight exists"),
-                            );
-                        } else {
-                            value::write_date(buf, *d);
-                        }
+                match *cell {
+                    Cell::Null => ffi::sqlite3_bind_null(stmt, n),
+                    Cell::Int(x) => ffi::sqlite3_bind_int64(stmt, n, x),
+                    Cell::Real(x) => ffi::sqlite3_bind_double(stmt, n, x),
+                    Cell::Static(s) => ffi::sqlite3_bind_text(
+                        stmt,
+                        n,
+                        s.as_ptr().cast(),
+                        s.len() as i32,
+                        ffi::SQLITE_STATIC(),
+                    ),
+                    Cell::Text { start, len } => {
+                        let s = batch.text(start, len);
                         ffi::sqlite3_bind_text(
                             stmt,
                             n,
-                            buf.as_ptr().cast(),
-                            buf.len() as i32,
-                            static_,
-                        )
-                    }
-                    Value::DateTime(d) => {
-                        let buf = &mut self.scratch[i];
-                        buf.clear();
-                        if col.sql_type.kind() == ValueKind::Date {
-                            value::write_date(buf, d.date());
-                        } else {
-                            value::write_datetime(buf, *d);
-                        }
-                        ffi::sqlite3_bind_text(
-                            stmt,
-                            n,
-                            buf.as_ptr().cast(),
-                            buf.len() as i32,
-                            static_,
+                            s.as_ptr().cast(),
+                            s.len() as i32,
+                            ffi::SQLITE_STATIC(),
                         )
                     }
                 }
             };
             if rc != ffi::SQLITE_OK {
+                let table = self.prepared[t].table;
                 bail!(
                     "binding {}.{}: {}",
                     table.qualified(),
-                    col.name,
+                    table.columns[i % table.columns.len()].name,
                     self.errmsg()
                 );
             }
         }
         // SAFETY: stmt is live and fully bound.
         let rc = unsafe { ffi::sqlite3_step(stmt) };
-        // SAFETY: as above; reset releases the bindings' use of our buffers.
+        // SAFETY: as above; reset releases the bindings' use of `batch`.
         unsafe { ffi::sqlite3_reset(stmt) };
         if rc != ffi::SQLITE_DONE {
-            bail!("inserting into {}: {}", table.qualified(), self.errmsg());
+            bail!(
+                "inserting into {}: {}",
+                self.prepared[t].table.qualified(),
+                self.errmsg()
+            );
         }
-        self.rows[idx] += 1;
         Ok(())
     }
 
@@ -311,9 +347,11 @@ impl RawWriter {
     }
 
     fn finalize(&mut self) {
-        for p in self.prepared.drain(..) {
-            // SAFETY: each statement is finalized exactly once (drained).
-            unsafe { ffi::sqlite3_finalize(p.stmt.as_ptr()) };
+        for p in &mut self.prepared {
+            for stmt in p.stmts.iter_mut().filter_map(Option::take) {
+                // SAFETY: each statement is finalized exactly once (taken).
+                unsafe { ffi::sqlite3_finalize(stmt.as_ptr()) };
+            }
         }
     }
 }

@@ -129,7 +129,9 @@ pub fn check(table: &Table, col: &Column, v: &Value) -> Result<(), ValueError> {
         (Value::Str(_) | Value::Text(_), ValueKind::Text) => {
             let s = v.as_text().unwrap_or_default();
             match col.sql_type.max_len() {
-                Some(n) if s.chars().count() > n => Err(fail(format!(
+                // A string of at most n bytes has at most n characters, so
+                // the character count is only needed for longer ones.
+                Some(n) if s.len() > n && s.chars().count() > n => Err(fail(format!(
                     "text of {} chars exceeds {n}: {:?}",
                     s.chars().count(),
                     truncate(s, 40)
@@ -160,18 +162,94 @@ fn truncate(s: &str, n: usize) -> String {
 
 /// Renders a date as `YYYY-MM-DD` into `out`.
 pub fn write_date(out: &mut String, d: NaiveDate) {
-    let _ = write!(out, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
+    match date_bytes(d) {
+        Some(b) => out.push_str(ascii(&b)),
+        None => {
+            let _ = write!(out, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
+        }
+    }
 }
 
 /// Renders a timestamp as `YYYY-MM-DD HH:MM:SS` (plus `.fff` when it has
 /// milliseconds) into `out`.
 pub fn write_datetime(out: &mut String, d: NaiveDateTime) {
-    write_date(out, d.date());
-    let _ = write!(out, " {:02}:{:02}:{:02}", d.hour(), d.minute(), d.second());
-    let ms = d.and_utc().timestamp_subsec_millis();
-    if ms != 0 {
-        let _ = write!(out, ".{ms:03}");
+    match datetime_bytes(d) {
+        Some((b, n)) => out.push_str(ascii(&b[..n])),
+        None => {
+            write_date(out, d.date());
+            let _ = write!(out, " {:02}:{:02}:{:02}", d.hour(), d.minute(), d.second());
+            let ms = d.and_utc().timestamp_subsec_millis();
+            if ms != 0 {
+                let _ = write!(out, ".{ms:03}");
+            }
+        }
     }
+}
+
+/// Renders a date as `YYYY-MM-DD` into `out` (bytes).
+pub fn push_date(out: &mut Vec<u8>, d: NaiveDate) {
+    match date_bytes(d) {
+        Some(b) => out.extend_from_slice(&b),
+        None => {
+            let mut s = String::new();
+            write_date(&mut s, d);
+            out.extend_from_slice(s.as_bytes());
+        }
+    }
+}
+
+/// Renders a timestamp like [`write_datetime`] into `out` (bytes).
+pub fn push_datetime(out: &mut Vec<u8>, d: NaiveDateTime) {
+    match datetime_bytes(d) {
+        Some((b, n)) => out.extend_from_slice(&b[..n]),
+        None => {
+            let mut s = String::new();
+            write_datetime(&mut s, d);
+            out.extend_from_slice(s.as_bytes());
+        }
+    }
+}
+
+fn ascii(b: &[u8]) -> &str {
+    std::str::from_utf8(b).expect("digits and separators are ASCII")
+}
+
+fn two_digits(b: &mut [u8], v: u32) {
+    b[0] = b'0' + (v / 10) as u8;
+    b[1] = b'0' + (v % 10) as u8;
+}
+
+/// `YYYY-MM-DD` without the formatting machinery (the hot path of every
+/// row); `None` for years that need more or fewer than four digits.
+fn date_bytes(d: NaiveDate) -> Option<[u8; 10]> {
+    let y = u32::try_from(d.year()).ok().filter(|y| *y <= 9999)?;
+    let mut b = *b"0000-00-00";
+    two_digits(&mut b[0..2], y / 100);
+    two_digits(&mut b[2..4], y % 100);
+    two_digits(&mut b[5..7], d.month());
+    two_digits(&mut b[8..10], d.day());
+    Some(b)
+}
+
+/// `YYYY-MM-DD HH:MM:SS[.fff]` and its length; `None` where [`date_bytes`]
+/// declines or the milliseconds need more than three digits (leap seconds).
+fn datetime_bytes(d: NaiveDateTime) -> Option<([u8; 23], usize)> {
+    let date = date_bytes(d.date())?;
+    let ms = d.and_utc().timestamp_subsec_millis();
+    if ms >= 1000 {
+        return None;
+    }
+    let mut b = *b"0000-00-00 00:00:00.000";
+    b[..10].copy_from_slice(&date);
+    two_digits(&mut b[11..13], d.hour());
+    two_digits(&mut b[14..16], d.minute());
+    two_digits(&mut b[17..19], d.second());
+    if ms == 0 {
+        return Some((b, 19));
+    }
+    b[20] = b'0' + (ms / 100) as u8;
+    two_digits(&mut b[21..23], ms % 100);
+    Some((b, 23))
 }
 
 /// Rounds a decimal to `scale` places, half away from zero.
@@ -210,5 +288,57 @@ mod tests {
         write_datetime(&mut s, d.and_hms_milli_opt(8, 5, 0, 7).unwrap());
         assert_eq!(s, "2026-02-07 08:05:00.007");
         assert_eq!(round_to(1.005_01, 2), 1.01);
+    }
+
+    #[test]
+    fn fast_rendering_matches_the_formatter() {
+        let reference = |d: NaiveDateTime| {
+            let mut s = format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                d.year(),
+                d.month(),
+                d.day(),
+                d.hour(),
+                d.minute(),
+                d.second()
+            );
+            let ms = d.and_utc().timestamp_subsec_millis();
+            if ms != 0 {
+                s.push_str(&format!(".{ms:03}"));
+            }
+            s
+        };
+        let days = [
+            (1, 1, 1),
+            (999, 12, 31),
+            (1753, 1, 1),
+            (2026, 11, 22),
+            (9999, 12, 31),
+        ];
+        let times = [
+            (0, 0, 0, 0),
+            (9, 5, 7, 1),
+            (23, 59, 59, 999),
+            (12, 30, 0, 50),
+            (23, 59, 59, 1500),
+        ];
+        for (y, m, d) in days {
+            let day = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            let mut s = String::new();
+            write_date(&mut s, day);
+            assert_eq!(s, format!("{y:04}-{m:02}-{d:02}"));
+            let mut b = Vec::new();
+            push_date(&mut b, day);
+            assert_eq!(b, s.as_bytes());
+            for (h, mi, se, ms) in times {
+                let t = day.and_hms_milli_opt(h, mi, se, ms).unwrap();
+                let mut s = String::new();
+                write_datetime(&mut s, t);
+                assert_eq!(s, reference(t), "{t:?}");
+                let mut b = Vec::new();
+                push_datetime(&mut b, t);
+                assert_eq!(b, s.as_bytes());
+            }
+        }
     }
 }

@@ -1,5 +1,8 @@
 //! The generator: curated personas first, then a synthetic population,
-//! streamed straight into the two CDW databases.
+//! streamed into the two CDW databases. Generation runs on its own thread
+//! and hands encoded row batches over a bounded channel to the SQLite
+//! writer (see `crate::batch`); rows keep their generation order, so the
+//! files are the same as if one thread did both.
 
 mod cerner;
 pub mod out;
@@ -9,6 +12,7 @@ pub mod vista;
 pub mod vocab;
 
 use crate::assets::{self, Assets};
+use crate::batch::{Batch, Batcher};
 use crate::rng::Rng;
 use crate::sqlite::{self, RawWriter};
 use crate::value::Value::*;
@@ -18,6 +22,7 @@ use chrono::{Duration, NaiveDate};
 use out::{Out, RowSink};
 use patient::{CernerLink, Ctx, Extras, Patient};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::time::Instant;
 use vocab::Vocab;
 
@@ -89,13 +94,17 @@ pub async fn generate(opts: &GenerateOptions) -> Result<Summary> {
         let mut h2 = c2.lock_handle().await?;
         let mut w1 = RawWriter::begin(h1.as_raw_handle(), Database::CdwWork)?;
         let mut w2 = RawWriter::begin(h2.as_raw_handle(), Database::CdwWork2)?;
-        let vista = populate(&assets, &vocab, opts, &mut w1, &mut w2)?;
+        let vista = pipeline(&assets, &vocab, opts, &mut w1, &mut w2)?;
         let mut counts = w1.commit()?;
         counts.extend(w2.commit()?);
         (counts, vista)
     };
-    sqlite::finish_database(c1, Database::CdwWork).await?;
-    sqlite::finish_database(c2, Database::CdwWork2).await?;
+    // Each connection runs on its own sqlx worker thread, so the two index
+    // builds overlap.
+    tokio::try_join!(
+        sqlite::finish_database(c1, Database::CdwWork),
+        sqlite::finish_database(c2, Database::CdwWork2),
+    )?;
     std::fs::rename(&tmp1, &fin1)?;
     std::fs::rename(&tmp2, &fin2)?;
 
@@ -123,6 +132,58 @@ pub async fn generate(opts: &GenerateOptions) -> Result<Summary> {
         seconds: started.elapsed().as_secs_f64(),
         patients: opts.patients,
         personas: min as usize,
+    })
+}
+
+/// Encoded batches queued between the generator and the writer (each holds
+/// at most about 1 MiB of text and 32k cells, so the queue bounds memory).
+const QUEUE_BATCHES: usize = 8;
+
+/// Runs [`populate`] on a generator thread while this thread writes its
+/// batches into `w1` (CDWWork) and `w2` (CDWWork2).
+fn pipeline(
+    assets: &Assets,
+    vocab: &Vocab,
+    opts: &GenerateOptions,
+    w1: &mut RawWriter,
+    w2: &mut RawWriter,
+) -> Result<Vec<vista::VistaPatient>> {
+    let (to_writer, from_generator) = mpsc::sync_channel::<Batch>(QUEUE_BATCHES);
+    let (recycle1, recycled1) = mpsc::channel::<Batch>();
+    let (recycle2, recycled2) = mpsc::channel::<Batch>();
+    std::thread::scope(|s| {
+        let generator = std::thread::Builder::new()
+            .name("mock-generate".into())
+            .spawn_scoped(s, move || {
+                let mut b1 = Batcher::new(Database::CdwWork, to_writer.clone(), recycled1);
+                let mut b2 = Batcher::new(Database::CdwWork2, to_writer, recycled2);
+                let vista = populate(assets, vocab, opts, &mut b1, &mut b2)?;
+                b1.finish()?;
+                b2.finish()?;
+                Ok::<_, anyhow::Error>(vista)
+            })
+            .context("starting the generator thread")?;
+        // The receiver is moved into the closure: if writing fails it is
+        // dropped at once, which stops the generator at its next send.
+        let written = (move || -> Result<()> {
+            for batch in from_generator {
+                let (writer, recycle) = match batch.database {
+                    Database::CdwWork => (&mut *w1, &recycle1),
+                    Database::CdwWork2 => (&mut *w2, &recycle2),
+                };
+                writer.write(&batch)?;
+                // The generator may be done and gone; the batch is then dropped.
+                let _ = recycle.send(batch);
+            }
+            Ok(())
+        })();
+        let generated = generator
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        // A writer failure also makes the generator fail ("writer stopped"):
+        // report the cause.
+        written?;
+        generated
     })
 }
 

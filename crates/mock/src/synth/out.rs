@@ -2,21 +2,15 @@
 //! counters (surrogate keys are assigned in generation order, so they are
 //! deterministic and stable for the personas, which are generated first).
 
-use crate::sqlite::RawWriter;
 use crate::value::Value;
 use anyhow::Result;
 use cdw::{Database, Table, catalog};
 use std::cell::Cell;
 
-/// Destination for rows, one writer per database.
+/// Destination for rows, one per database (in `mock generate`, a
+/// [`crate::batch::Batcher`] feeding the SQLite writer thread).
 pub trait RowSink {
     fn insert(&mut self, table: &'static Table, row: &[Value]) -> Result<()>;
-}
-
-impl RowSink for RawWriter {
-    fn insert(&mut self, table: &'static Table, row: &[Value]) -> Result<()> {
-        RawWriter::insert(self, table, row)
-    }
 }
 
 pub struct Out<'a> {
