@@ -1,7 +1,7 @@
 //! PostgreSQL backend: schemas `clinical`, `reference`, `auth`; loads with COPY.
 
 use crate::catalog::{ColType, ServingTable};
-use crate::run::{RawRun, to_json};
+use crate::run::{self, RUN_COLUMNS, decode_run, to_json};
 use crate::value;
 use crate::{
     Backend, Error, EtlRun, Result, RunOutcome, RunStatus, ServingStore, TextRow, plan_columns,
@@ -9,7 +9,6 @@ use crate::{
 use chrono::{NaiveDate, NaiveDateTime};
 use columnar::{Batch, Values};
 use futures_util::{Stream, StreamExt};
-use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, PgPool, Row};
 use std::time::Duration;
@@ -18,18 +17,6 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
-}
-
-fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "serving".into(),
-        MigrationType::Simple,
-        sqlx::SqlSafeStr::into_sql_str(include_str!(
-            "../../../migrations/postgres/0001_serving.sql"
-        )),
-        false,
-    )])
 }
 
 impl PgStore {
@@ -120,25 +107,6 @@ fn decode_text_row(table: &ServingTable, row: &PgRow) -> Result<TextRow> {
         .collect()
 }
 
-fn decode_run(row: &PgRow) -> Result<EtlRun> {
-    RawRun {
-        run_id: row.try_get("run_id")?,
-        started_at: row.try_get("started_at")?,
-        finished_at: row.try_get("finished_at")?,
-        as_of: row.try_get("as_of")?,
-        status: row.try_get("status")?,
-        source: row.try_get("source")?,
-        lake: row.try_get("lake")?,
-        rows_json: row.try_get("rows_json")?,
-        quarantined_json: row.try_get("quarantined_json")?,
-        quarantined_total: row.try_get("quarantined_total")?,
-        error: row.try_get("error")?,
-    }
-    .decode()
-}
-
-const RUN_COLUMNS: &str = "run_id, started_at, finished_at, as_of, status, source, lake, rows_json, quarantined_json, quarantined_total, error";
-
 /// COPY data is sent in chunks of about this many bytes.
 const COPY_CHUNK: usize = 1 << 20;
 
@@ -148,7 +116,11 @@ impl ServingStore for PgStore {
     }
 
     async fn migrate(&self) -> Result<()> {
-        migrator().run(&self.pool).await?;
+        run::migrator(include_str!(
+            "../../../migrations/postgres/0001_serving.sql"
+        ))
+        .run(&self.pool)
+        .await?;
         Ok(())
     }
 

@@ -49,6 +49,48 @@ pub struct EtlRun {
     pub error: Option<String>,
 }
 
+/// The columns `etl_run` queries select, in [`decode_run`]'s order.
+pub(crate) const RUN_COLUMNS: &str = "run_id, started_at, finished_at, as_of, status, source, lake, rows_json, quarantined_json, quarantined_total, error";
+
+/// Decodes an `etl_run` row on either backend.
+pub(crate) fn decode_run<'r, R>(row: &'r R) -> crate::Result<EtlRun>
+where
+    R: sqlx::Row,
+    &'r str: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    NaiveDate: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    NaiveDateTime: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    RawRun {
+        run_id: row.try_get("run_id")?,
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+        as_of: row.try_get("as_of")?,
+        status: row.try_get("status")?,
+        source: row.try_get("source")?,
+        lake: row.try_get("lake")?,
+        rows_json: row.try_get("rows_json")?,
+        quarantined_json: row.try_get("quarantined_json")?,
+        quarantined_total: row.try_get("quarantined_total")?,
+        error: row.try_get("error")?,
+    }
+    .decode()
+}
+
+/// The embedded migrations of one backend: currently the single serving
+/// schema file.
+pub(crate) fn migrator(sql: &'static str) -> sqlx::migrate::Migrator {
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    Migrator::with_migrations(vec![Migration::new(
+        1,
+        "serving".into(),
+        MigrationType::Simple,
+        sqlx::SqlSafeStr::into_sql_str(sql),
+        false,
+    )])
+}
+
 pub(crate) struct RawRun {
     pub run_id: i64,
     pub started_at: NaiveDateTime,

@@ -1,7 +1,7 @@
 //! SQLite backend: a main file plus one attached file per schema.
 
 use crate::catalog::{ColType, ServingTable};
-use crate::run::{RawRun, to_json};
+use crate::run::{self, RUN_COLUMNS, decode_run, to_json};
 use crate::value;
 use crate::{
     Backend, Error, EtlRun, Result, RunOutcome, RunStatus, ServingStore, TextRow, plan_columns,
@@ -9,7 +9,6 @@ use crate::{
 use chrono::{NaiveDate, NaiveDateTime};
 use columnar::{Batch, Values};
 use futures_util::{Stream, StreamExt};
-use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
@@ -26,16 +25,6 @@ pub const SCHEMAS: [&str; 3] = ["clinical", "reference", "auth"];
 pub struct SqliteStore {
     pool: SqlitePool,
     path: PathBuf,
-}
-
-fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "serving".into(),
-        MigrationType::Simple,
-        sqlx::SqlSafeStr::into_sql_str(include_str!("../../../migrations/sqlite/0001_serving.sql")),
-        false,
-    )])
 }
 
 /// The file of an attached schema: `serving.db` → `serving.clinical.db`.
@@ -202,32 +191,15 @@ fn decode_text_row(table: &ServingTable, row: &SqliteRow) -> Result<TextRow> {
         .collect()
 }
 
-fn decode_run(row: &SqliteRow) -> Result<EtlRun> {
-    RawRun {
-        run_id: row.try_get("run_id")?,
-        started_at: row.try_get("started_at")?,
-        finished_at: row.try_get("finished_at")?,
-        as_of: row.try_get("as_of")?,
-        status: row.try_get("status")?,
-        source: row.try_get("source")?,
-        lake: row.try_get("lake")?,
-        rows_json: row.try_get("rows_json")?,
-        quarantined_json: row.try_get("quarantined_json")?,
-        quarantined_total: row.try_get("quarantined_total")?,
-        error: row.try_get("error")?,
-    }
-    .decode()
-}
-
-const RUN_COLUMNS: &str = "run_id, started_at, finished_at, as_of, status, source, lake, rows_json, quarantined_json, quarantined_total, error";
-
 impl ServingStore for SqliteStore {
     fn backend(&self) -> Backend {
         Backend::Sqlite
     }
 
     async fn migrate(&self) -> Result<()> {
-        migrator().run(&self.pool).await?;
+        run::migrator(include_str!("../../../migrations/sqlite/0001_serving.sql"))
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 
