@@ -14,6 +14,7 @@ step() { printf '\n== %s\n' "$*"; }
 need_pkgs=()
 command -v python3 >/dev/null || need_pkgs+=(python3)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || need_pkgs+=(postgresql)
+command -v redis-server >/dev/null || need_pkgs+=(redis-server)
 command -v pkg-config >/dev/null || need_pkgs+=(pkg-config)
 pkg-config --exists openssl 2>/dev/null || need_pkgs+=(libssl-dev)
 command -v moto_server >/dev/null || [ -x "$HOME/.cache/medz1-tools/venv/bin/moto_server" ] \

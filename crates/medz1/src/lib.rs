@@ -10,6 +10,8 @@ pub struct UpOptions {
     pub patients: u64,
     pub seed: u64,
     pub regenerate: bool,
+    /// Draw progress bars (interactive terminals).
+    pub progress: bool,
 }
 
 /// What `up` starts, in order, with the state of each piece today.
@@ -20,7 +22,7 @@ pub const PLAN: &[(&str, &str)] = &[
     ),
     (
         "etl",
-        "CDW → bronze/silver/gold lake (data/lake) → serving DB (data/serving.db): not built yet (issue #3)",
+        "CDW → bronze/silver/gold lake (data/lake) → serving DB (data/serving.db): run now",
     ),
     (
         "vista",
@@ -63,6 +65,27 @@ pub async fn up(opts: &UpOptions) -> Result<()> {
             cdw_dir.display()
         );
     }
+    let serving = opts.data.join("serving.db");
+    let etl_opts = etl::Options {
+        cdw: cdw_dir.to_string_lossy().into_owned(),
+        lake: opts.data.join("lake").to_string_lossy().into_owned(),
+        serving: format!("sqlite://{}", serving.display()),
+        ddi_csv: None,
+        as_of: chrono::Utc::now().date_naive(),
+        lake_options: Vec::new(),
+        parallelism: 2,
+        progress: opts.progress,
+    };
+    println!("\nrunning the ETL into {}", serving.display());
+    let report = etl::run_all(&etl_opts).await.context("running the ETL")?;
+    let rows: u64 = report.tables.values().sum();
+    let secs: f64 = report.layers.iter().map(|l| l.seconds).sum();
+    let quarantined: u64 = report.quarantined.values().sum();
+    println!(
+        "ETL run {}: {rows} serving rows in {} tables, {quarantined} rows quarantined, {secs:.1} s",
+        report.run_id,
+        report.tables.len()
+    );
     println!("\nmed-z1 stack plan:");
     for (name, what) in PLAN {
         println!("  {name:<9} {what}");

@@ -54,6 +54,7 @@ async fn main() -> Result<()> {
                 patients,
                 seed,
                 regenerate,
+                progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
             })
             .await
         }

@@ -9,6 +9,7 @@ async fn up_generates_the_demo_cdw_once() {
         patients: 60,
         seed: 3,
         regenerate: false,
+        progress: false,
     };
     medz1::up(&opts).await.unwrap();
     let cdw = dir.path().join("data/mock/cdw");
@@ -29,6 +30,27 @@ async fn up_generates_the_demo_cdw_once() {
         .modified()
         .unwrap();
     assert_eq!(before, after, "an existing CDW is reused");
+    // Each `up` ran the ETL into the embedded serving DB.
+    let store = store::Store::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("data/serving.db").display()
+    ))
+    .await
+    .unwrap();
+    use store::ServingStore;
+    let runs = store.runs(10).await.unwrap();
+    assert_eq!(runs.len(), 2);
+    assert!(
+        runs.iter().all(|r| r.status == store::RunStatus::Succeeded),
+        "{runs:?}"
+    );
+    assert!(
+        store
+            .count(&store::catalog::PATIENT_DEMOGRAPHICS)
+            .await
+            .unwrap()
+            >= 60
+    );
 }
 
 #[tokio::test]
@@ -39,6 +61,7 @@ async fn up_rejects_a_patient_count_below_the_personas() {
         patients: 5,
         seed: 3,
         regenerate: false,
+        progress: false,
     };
     let err = medz1::up(&opts).await.unwrap_err();
     assert!(format!("{err:#}").contains("at least"), "{err:#}");

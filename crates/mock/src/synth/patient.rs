@@ -1512,14 +1512,18 @@ fn lab_value(
     let crit_lo = t.crit_low.is_some_and(|l| x <= l);
     let hi = t.high.is_some_and(|h| x > h);
     let lo = t.low.is_some_and(|l| x < l);
+    // Sites spell critical values several ways (H*, HH, HIGH, PANIC); the
+    // spelled-out words only ever mark critical values, as the ETL's flag
+    // rule (reference §2.4) assumes. (`CRITICAL HIGH` does not fit the
+    // VARCHAR(10) column.)
     let flag = if crit_hi {
-        Some(rng.choose(&["H*", "HH", "H*", "PANIC"]).to_string())
+        Some(rng.choose(&["H*", "HH", "HIGH", "PANIC"]).to_string())
     } else if crit_lo {
-        Some(rng.choose(&["L*", "LL", "L*"]).to_string())
+        Some(rng.choose(&["L*", "LL", "LOW", "L*"]).to_string())
     } else if hi {
-        Some(rng.choose(&["H", "H", "H", "HIGH", "h "]).to_string())
+        Some(rng.choose(&["H", "H", "H", "H", "h "]).to_string())
     } else if lo {
-        Some(rng.choose(&["L", "L", "L", "LOW", " l"]).to_string())
+        Some(rng.choose(&["L", "L", "L", "L", " l"]).to_string())
     } else {
         None
     };

@@ -1,0 +1,234 @@
+//! The lake: Parquet objects under a URL (a local directory by default, or
+//! `s3://bucket/prefix`), through object_store.
+//!
+//! Writes are atomic: an object is either absent or complete. The local
+//! backend stages to a temporary file and renames; S3 PUTs (single or
+//! multipart) only become visible when complete.
+
+use anyhow::{Context, Result, anyhow};
+use object_store::path::Path as ObjPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use polars::prelude::*;
+use std::io::{Cursor, Write};
+use std::sync::{Arc, Mutex};
+use tokio::runtime::Handle;
+
+#[derive(Clone)]
+pub struct Lake {
+    store: Arc<dyn ObjectStore>,
+    prefix: ObjPath,
+    url: String,
+    handle: Handle,
+}
+
+impl std::fmt::Debug for Lake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lake").field("url", &self.url).finish()
+    }
+}
+
+/// A `Write` into a shared buffer, so the parquet batched writer's output can
+/// be taken back after `finish`.
+#[derive(Clone, Default)]
+struct SharedBuf(Arc<Mutex<Vec<u8>>>);
+
+impl Write for SharedBuf {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("buffer lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Builds one Parquet object from frames written in turn.
+pub struct ParquetBuilder {
+    buf: SharedBuf,
+    writer: Option<polars::io::parquet::write::BatchedWriter<SharedBuf>>,
+    rows: u64,
+}
+
+impl ParquetBuilder {
+    pub fn new() -> ParquetBuilder {
+        ParquetBuilder {
+            buf: SharedBuf::default(),
+            writer: None,
+            rows: 0,
+        }
+    }
+
+    pub fn write(&mut self, df: &DataFrame) -> Result<()> {
+        if self.writer.is_none() {
+            let w = ParquetWriter::new(self.buf.clone())
+                .with_compression(ParquetCompression::Snappy)
+                .batched(df.schema())?;
+            self.writer = Some(w);
+        }
+        self.writer.as_mut().expect("writer").write_batch(df)?;
+        self.rows += df.height() as u64;
+        Ok(())
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// The finished file; `empty` supplies the schema when nothing was
+    /// written.
+    pub fn finish(mut self, empty: &DataFrame) -> Result<Vec<u8>> {
+        if self.writer.is_none() {
+            self.write(&empty.clear())?;
+        }
+        self.writer.as_ref().expect("writer").finish()?;
+        drop(self.writer.take());
+        Ok(std::mem::take(
+            &mut *self.buf.0.lock().expect("buffer lock"),
+        ))
+    }
+}
+
+impl Default for ParquetBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Lake {
+    /// Opens a lake from a URL or a plain directory path.
+    pub fn open(url: &str, handle: Handle) -> Result<Lake> {
+        Lake::open_with(url, &[], handle)
+    }
+
+    /// Opens a lake; `s3_options` are object_store S3 settings such as
+    /// `("aws_endpoint", "http://127.0.0.1:9000")`, `("aws_allow_http", "true")`,
+    /// `("aws_access_key_id", …)` (the binary reads them from `AWS_*`).
+    pub fn open_with(url: &str, s3_options: &[(String, String)], handle: Handle) -> Result<Lake> {
+        if let Some(rest) = url.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(anyhow!("lake URL `{url}` has no bucket"));
+            }
+            let mut builder = object_store::aws::AmazonS3Builder::new().with_bucket_name(bucket);
+            for (k, v) in s3_options {
+                let key: object_store::aws::AmazonS3ConfigKey =
+                    k.parse().map_err(|e| anyhow!("lake option `{k}`: {e}"))?;
+                builder = builder.with_config(key, v);
+            }
+            let store = builder
+                .build()
+                .with_context(|| format!("configuring S3 lake `{url}`"))?;
+            return Ok(Lake {
+                store: Arc::new(store),
+                prefix: ObjPath::from(prefix.trim_matches('/')),
+                url: url.to_string(),
+                handle,
+            });
+        }
+        let dir = match url.strip_prefix("file://") {
+            Some(p) => p,
+            None if url.contains("://") => {
+                return Err(anyhow!(
+                    "unsupported lake URL `{url}`: expected a directory, file:///DIR or s3://bucket/prefix"
+                ));
+            }
+            None => url,
+        };
+        std::fs::create_dir_all(dir).with_context(|| format!("creating lake directory {dir}"))?;
+        let store = object_store::local::LocalFileSystem::new_with_prefix(dir)
+            .with_context(|| format!("opening lake directory {dir}"))?;
+        Ok(Lake {
+            store: Arc::new(store),
+            prefix: ObjPath::from(""),
+            url: url.to_string(),
+            handle,
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn path(&self, key: &str) -> ObjPath {
+        let mut p = self.prefix.clone();
+        for part in key.split('/').filter(|s| !s.is_empty()) {
+            p = p.clone().join(part);
+        }
+        p
+    }
+
+    /// Runs lake IO from synchronous code. Callers are blocking threads
+    /// (`spawn_blocking`, or no runtime at all); async code uses the
+    /// `_async` methods instead.
+    fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.handle.block_on(f)
+    }
+
+    /// Stores bytes under `key`, atomically.
+    pub fn put(&self, key: &str, bytes: Vec<u8>) -> Result<()> {
+        self.block_on(self.put_async(key, bytes))
+    }
+
+    pub async fn put_async(&self, key: &str, bytes: Vec<u8>) -> Result<()> {
+        let path = self.path(key);
+        self.store
+            .put(&path, PutPayload::from(bytes))
+            .await
+            .with_context(|| format!("writing {key} to the lake"))?;
+        Ok(())
+    }
+
+    pub fn get(&self, key: &str) -> Result<Vec<u8>> {
+        self.block_on(self.get_async(key))
+    }
+
+    pub async fn get_async(&self, key: &str) -> Result<Vec<u8>> {
+        let path = self.path(key);
+        let bytes = async { self.store.get(&path).await?.bytes().await }
+            .await
+            .map_err(|e| match e {
+                object_store::Error::NotFound { .. } => {
+                    anyhow!("{key} is not in the lake (run the earlier step first)")
+                }
+                e => anyhow!("reading {key} from the lake: {e}"),
+            })?;
+        Ok(bytes.to_vec())
+    }
+
+    pub fn exists(&self, key: &str) -> Result<bool> {
+        let path = self.path(key);
+        match self.block_on(self.store.head(&path)) {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(anyhow!("checking {key} in the lake: {e}")),
+        }
+    }
+
+    /// Writes a frame as one Parquet object.
+    pub fn write_parquet(&self, key: &str, df: &mut DataFrame) -> Result<()> {
+        let mut buf = Vec::new();
+        ParquetWriter::new(&mut buf)
+            .with_compression(ParquetCompression::Snappy)
+            .finish(df)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("encoding {key}"))?;
+        self.put(key, buf)
+    }
+
+    pub fn read_parquet(&self, key: &str) -> Result<DataFrame> {
+        decode_parquet(key, self.get(key)?)
+    }
+
+    pub async fn read_parquet_async(&self, key: &str) -> Result<DataFrame> {
+        let bytes = self.get_async(key).await?;
+        let key = key.to_string();
+        tokio::task::spawn_blocking(move || decode_parquet(&key, bytes)).await?
+    }
+}
+
+fn decode_parquet(key: &str, bytes: Vec<u8>) -> Result<DataFrame> {
+    ParquetReader::new(Cursor::new(bytes))
+        .finish()
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("decoding {key}"))
+}
