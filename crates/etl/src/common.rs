@@ -5,6 +5,7 @@ use crate::ctx::Ctx;
 use anyhow::Result;
 use cdw::catalog;
 use polars::prelude::*;
+use store::{ColType, ServingTable};
 
 /// `trim(x)` with empty strings turned into NULL.
 pub fn clean(name: &str) -> Expr {
@@ -303,6 +304,29 @@ where
         PlSmallStr::from_str(name),
         values.into_iter().collect::<Vec<T>>(),
     )
+}
+
+/// The polars type a serving column is written as in gold.
+pub fn serving_dtype(ty: ColType) -> DataType {
+    match ty {
+        ColType::Int => DataType::Int64,
+        ColType::Float => DataType::Float64,
+        ColType::Bool => DataType::Boolean,
+        ColType::Text | ColType::Json => DataType::String,
+        ColType::Date => DataType::Date,
+        ColType::Timestamp => DataType::Datetime(TimeUnit::Microseconds, None),
+    }
+}
+
+/// Serving columns of `table` (minus the surrogate key and `last_updated`,
+/// which the loader adds), cast to their serving types.
+pub fn serving_frame(df: DataFrame, table: &ServingTable) -> Result<DataFrame> {
+    let exprs: Vec<Expr> = table.columns[1..]
+        .iter()
+        .filter(|c| c.name != "last_updated")
+        .map(|c| col(c.name).cast(serving_dtype(c.ty)))
+        .collect();
+    Ok(df.lazy().select(exprs).collect()?)
 }
 
 /// Dimensions every pipeline may read, landed by any bronze step.

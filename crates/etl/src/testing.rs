@@ -79,3 +79,42 @@ impl Default for TestLake {
 pub fn ts(s: &str) -> chrono::NaiveDateTime {
     cdw_source::parse_datetime(s).expect("test timestamp")
 }
+
+/// Columns ⊆ the serving table with matching types, required columns
+/// present and non-NULL (before `finish_frame`, the surrogate key and
+/// `last_updated` are the loader's).
+pub fn check_types(df: &DataFrame, t: &store::ServingTable, finished: bool) {
+    for c in df.columns() {
+        let col = t
+            .column(c.name())
+            .unwrap_or_else(|| panic!("{} not in {}", c.name(), t.name));
+        let want = crate::common::serving_dtype(col.ty);
+        assert_eq!(c.dtype(), &want, "{}", c.name());
+        if !col.nullable {
+            assert_eq!(c.null_count(), 0, "{} has NULLs", c.name());
+        }
+    }
+    let loader_cols = [t.columns[0].name, "last_updated"];
+    for col in t
+        .columns
+        .iter()
+        .filter(|c| !c.nullable && (finished || !loader_cols.contains(&c.name)))
+    {
+        assert!(df.column(col.name).is_ok(), "missing {}", col.name);
+    }
+}
+
+/// Text values of a column.
+pub fn s(df: &DataFrame, name: &str) -> Vec<Option<String>> {
+    crate::common::texts(df, name).unwrap()
+}
+
+/// Integer values of a column.
+pub fn i(df: &DataFrame, name: &str) -> Vec<Option<i64>> {
+    crate::common::ints(df, name).unwrap()
+}
+
+/// `["a", "b"]` → `[Some("a"), Some("b")]`.
+pub fn some(v: &[&str]) -> Vec<Option<String>> {
+    v.iter().map(|s| Some(s.to_string())).collect()
+}

@@ -420,7 +420,7 @@ fn catalog_cols(t: &store::ServingTable) -> Vec<Expr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{TestLake, ts};
+    use crate::testing::{TestLake, check_types, i, s, ts};
 
     fn dt(v: &[Option<&str>]) -> Series {
         let us: Vec<Option<i64>> = v
@@ -533,46 +533,6 @@ mod tests {
             .unwrap(),
         );
         lake
-    }
-
-    /// Columns ⊆ the serving table with matching types, required columns
-    /// present and non-NULL (before `finish_frame`, the surrogate key and
-    /// `last_updated` are the loader's).
-    fn check_types(df: &DataFrame, t: &store::ServingTable, finished: bool) {
-        use store::ColType;
-        for c in df.columns() {
-            let col = t
-                .column(c.name())
-                .unwrap_or_else(|| panic!("{} not in {}", c.name(), t.name));
-            let want = match col.ty {
-                ColType::Int => DataType::Int64,
-                ColType::Float => DataType::Float64,
-                ColType::Bool => DataType::Boolean,
-                ColType::Text | ColType::Json => DataType::String,
-                ColType::Date => DataType::Date,
-                ColType::Timestamp => DataType::Datetime(TimeUnit::Microseconds, None),
-            };
-            assert_eq!(c.dtype(), &want, "{}", c.name());
-            if !col.nullable {
-                assert_eq!(c.null_count(), 0, "{} has NULLs", c.name());
-            }
-        }
-        let loader_cols = [t.columns[0].name, "last_updated"];
-        for col in t
-            .columns
-            .iter()
-            .filter(|c| !c.nullable && (finished || !loader_cols.contains(&c.name)))
-        {
-            assert!(df.column(col.name).is_ok(), "missing {}", col.name);
-        }
-    }
-
-    fn s(df: &DataFrame, name: &str) -> Vec<Option<String>> {
-        common::texts(df, name).unwrap()
-    }
-
-    fn i(df: &DataFrame, name: &str) -> Vec<Option<i64>> {
-        common::ints(df, name).unwrap()
     }
 
     #[test]

@@ -275,7 +275,7 @@ fn gold(ctx: &Ctx) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{TestLake, ts};
+    use crate::testing::{TestLake, s, some, ts};
 
     const GOLD: &str = "patient_demographics/patient_demographics";
 
@@ -314,14 +314,6 @@ mod tests {
         silver(&lake.ctx).unwrap();
         gold(&lake.ctx).unwrap();
         lake.ctx.gold(GOLD).unwrap()
-    }
-
-    fn s(df: &DataFrame, name: &str) -> Vec<Option<String>> {
-        common::texts(df, name).unwrap()
-    }
-
-    fn some(v: &[&str]) -> Vec<Option<String>> {
-        v.iter().map(|s| Some(s.to_string())).collect()
     }
 
     /// Dirt: NULL (or blank) optional columns — religion, marital status,

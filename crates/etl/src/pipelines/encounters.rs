@@ -47,7 +47,6 @@ use anyhow::Result;
 use cdw::catalog as c;
 use polars::prelude::*;
 use std::collections::HashSet;
-use store::{ColType, ServingTable};
 
 pub static PIPELINE: Pipeline = Pipeline {
     name: "encounters",
@@ -73,27 +72,6 @@ fn ts_type() -> DataType {
 
 fn null_of(dt: DataType) -> Expr {
     lit(NULL).cast(dt)
-}
-
-/// Serving columns of `table` (minus the surrogate key and `last_updated`),
-/// cast to their serving types.
-fn serving_frame(df: DataFrame, table: &ServingTable) -> Result<DataFrame> {
-    let exprs: Vec<Expr> = table.columns[1..]
-        .iter()
-        .filter(|c| c.name != "last_updated")
-        .map(|c| {
-            let dt = match c.ty {
-                ColType::Int => DataType::Int64,
-                ColType::Float => DataType::Float64,
-                ColType::Bool => DataType::Boolean,
-                ColType::Text | ColType::Json => DataType::String,
-                ColType::Date => DataType::Date,
-                ColType::Timestamp => ts_type(),
-            };
-            col(c.name).cast(dt)
-        })
-        .collect();
-    Ok(df.lazy().select(exprs).collect()?)
 }
 
 /// Quarantines rows of both sources, each under its own table name.
@@ -483,7 +461,7 @@ fn gold(ctx: &Ctx) -> Result<()> {
         .lazy()
         .with_column(col("patient_icn").alias("patient_key"))
         .collect()?;
-    let mut df = serving_frame(df, &store::catalog::PATIENT_ENCOUNTERS)?
+    let mut df = common::serving_frame(df, &store::catalog::PATIENT_ENCOUNTERS)?
         .lazy()
         .sort(
             [
@@ -831,14 +809,7 @@ mod tests {
                 .table
                 .column(c.name())
                 .unwrap_or_else(|| panic!("{} not in {}", c.name(), out.table.qualified()));
-            let want = match sc.ty {
-                ColType::Int => DataType::Int64,
-                ColType::Float => DataType::Float64,
-                ColType::Bool => DataType::Boolean,
-                ColType::Text | ColType::Json => DataType::String,
-                ColType::Date => DataType::Date,
-                ColType::Timestamp => ts_type(),
-            };
+            let want = common::serving_dtype(sc.ty);
             assert_eq!(c.dtype(), &want, "{}", c.name());
         }
         let done = crate::load::finish_frame(ctx, out, df.clone()).unwrap();

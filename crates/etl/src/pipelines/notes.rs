@@ -339,14 +339,7 @@ mod tests {
             let sc = t
                 .column(c.name())
                 .unwrap_or_else(|| panic!("{} not in {}", c.name(), t.qualified()));
-            let want = match sc.ty {
-                store::ColType::Int => DataType::Int64,
-                store::ColType::Float => DataType::Float64,
-                store::ColType::Bool => DataType::Boolean,
-                store::ColType::Text | store::ColType::Json => DataType::String,
-                store::ColType::Date => DataType::Date,
-                store::ColType::Timestamp => DataType::Datetime(TimeUnit::Microseconds, None),
-            };
+            let want = common::serving_dtype(sc.ty);
             assert_eq!(c.dtype(), &want, "{}.{}", t.qualified(), c.name());
         }
         let done = crate::load::finish_frame(ctx, out, df).expect("finish_frame");

@@ -44,7 +44,6 @@ use cdw::catalog as c;
 use domain::vitals::{self as dv, Reading, VitalType};
 use polars::prelude::*;
 use std::collections::{HashMap, HashSet};
-use store::{ColType, ServingTable};
 
 pub static PIPELINE: Pipeline = Pipeline {
     name: "vitals",
@@ -79,27 +78,6 @@ fn null_of(dt: DataType) -> Expr {
 /// The harmonised silver columns, in order, before the per-row rules.
 fn harmonised(lf: LazyFrame, exprs: Vec<Expr>) -> LazyFrame {
     lf.select(exprs)
-}
-
-/// Serving columns of `table` (minus the surrogate key and `last_updated`,
-/// which the loader adds), cast to their serving types.
-fn serving_frame(df: DataFrame, table: &ServingTable) -> Result<DataFrame> {
-    let exprs: Vec<Expr> = table.columns[1..]
-        .iter()
-        .filter(|c| c.name != "last_updated")
-        .map(|c| {
-            let dt = match c.ty {
-                ColType::Int => DataType::Int64,
-                ColType::Float => DataType::Float64,
-                ColType::Bool => DataType::Boolean,
-                ColType::Text | ColType::Json => DataType::String,
-                ColType::Date => DataType::Date,
-                ColType::Timestamp => ts_type(),
-            };
-            col(c.name).cast(dt)
-        })
-        .collect();
-    Ok(df.lazy().select(exprs).collect()?)
 }
 
 /// `x` rounded to `places` decimals.
@@ -740,7 +718,7 @@ fn gold(ctx: &Ctx) -> Result<()> {
     common::with_series(&mut df, common::series("abnormal_flag", f))?;
     let bmi = bmi_rows(&df)?;
     let with_key = |d: DataFrame| -> Result<DataFrame> {
-        serving_frame(
+        common::serving_frame(
             d.lazy()
                 .with_column(col("patient_icn").alias("patient_key"))
                 .collect()?,
@@ -1146,14 +1124,7 @@ mod tests {
                 .table
                 .column(c.name())
                 .unwrap_or_else(|| panic!("{} not in {}", c.name(), out.table.qualified()));
-            let want = match sc.ty {
-                ColType::Int => DataType::Int64,
-                ColType::Float => DataType::Float64,
-                ColType::Bool => DataType::Boolean,
-                ColType::Text | ColType::Json => DataType::String,
-                ColType::Date => DataType::Date,
-                ColType::Timestamp => ts_type(),
-            };
+            let want = common::serving_dtype(sc.ty);
             assert_eq!(c.dtype(), &want, "{}", c.name());
         }
         let done = crate::load::finish_frame(ctx, out, df.clone()).unwrap();
