@@ -1,0 +1,277 @@
+//! The REST API: service endpoints, the context, history and admin.
+
+use crate::AppState;
+use crate::auth::{Admin, Caller};
+use crate::error::ApiError;
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use ccow_client::*;
+use ccow_store::{ContextStore, HistoryQuery, NewContext};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::atomic::Ordering;
+
+pub const MAX_SET_BY: usize = 64;
+pub const DEFAULT_PAGE: u64 = 50;
+pub const MAX_PAGE: u64 = 500;
+
+pub async fn root() -> Json<Value> {
+    Json(json!({
+        "service": "ccow",
+        "message": "CCOW Context Vault is running",
+        "version": env!("CARGO_PKG_VERSION"),
+    }))
+}
+
+pub async fn health(State(s): State<AppState>) -> Json<Value> {
+    Json(json!({
+        "status": "healthy",
+        "service": "ccow-vault",
+        "version": env!("CARGO_PKG_VERSION"),
+        "timestamp": Utc::now(),
+        "uptime_seconds": s.started.elapsed().as_secs(),
+    }))
+}
+
+/// Readiness: the store answers and every issuer's keys load.
+pub async fn ready(State(s): State<AppState>) -> impl IntoResponse {
+    let storage = match s.store.ping().await {
+        Ok(()) => json!({"status": "ok", "backend": s.store.backend()}),
+        Err(e) => {
+            tracing::warn!("store not ready: {e}");
+            json!({"status": "error", "backend": s.store.backend(), "error": "store does not answer"})
+        }
+    };
+    let mut ok = storage["status"] == "ok";
+    let mut issuers = serde_json::Map::new();
+    for (issuer, r) in s.auth.verifier.check_ready().await {
+        let v = match r {
+            Ok(keys) => json!({"status": "ok", "keys": keys}),
+            Err(e) => {
+                ok = false;
+                json!({"status": "error", "error": e})
+            }
+        };
+        issuers.insert(issuer, v);
+    }
+    let body = json!({
+        "status": if ok { "ready" } else { "degraded" },
+        "version": env!("CARGO_PKG_VERSION"),
+        "timestamp": Utc::now(),
+        "development_issuer": s.dev_issuer.is_some(),
+        "checks": { "storage": storage, "jwks": issuers },
+    });
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body))
+}
+
+pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
+    let active = s.store.active().await.ok().map(|v| v.len());
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        s.metrics.render(active),
+    )
+}
+
+pub async fn get_context(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> Result<Json<PatientContext>, ApiError> {
+    s.store
+        .get(&caller.user_id, Utc::now())
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound("No active patient context for user".into()))
+}
+
+/// Maps axum's JSON rejections onto the vault's errors.
+pub fn json_error(r: JsonRejection) -> ApiError {
+    match r.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(0),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ApiError::UnsupportedMediaType("Expected Content-Type: application/json".into())
+        }
+        _ => ApiError::Unprocessable(format!("Invalid request body: {}", r.body_text())),
+    }
+}
+
+pub async fn set_context(
+    State(s): State<AppState>,
+    caller: Caller,
+    body: Result<Json<SetContextRequest>, JsonRejection>,
+) -> Result<Json<PatientContext>, ApiError> {
+    let Json(req) = body.map_err(|r| match json_error(r) {
+        ApiError::PayloadTooLarge(_) => ApiError::PayloadTooLarge(s.config.max_body_bytes),
+        e => e,
+    })?;
+    let icn = req
+        .patient_id
+        .trim()
+        .parse::<domain::ids::Icn>()
+        .map_err(|e| ApiError::Unprocessable(format!("patient_id: {e}")))?;
+    // A token's `azp` names the application authoritatively; the body's
+    // `set_by` is only a hint for session callers.
+    let set_by = caller.client.clone().unwrap_or(req.set_by);
+    let set_by = set_by.trim();
+    if set_by.is_empty() || set_by.len() > MAX_SET_BY {
+        return Err(ApiError::Unprocessable(format!(
+            "set_by: must be 1–{MAX_SET_BY} characters"
+        )));
+    }
+    let ctx = s
+        .store
+        .set(NewContext {
+            user_id: &caller.user_id,
+            email: caller.email.as_deref(),
+            patient_id: icn.as_str(),
+            set_by,
+            at: Utc::now(),
+        })
+        .await?;
+    s.metrics.context_changes.fetch_add(1, Ordering::Relaxed);
+    Ok(Json(ctx))
+}
+
+pub async fn clear_context(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<StatusCode, ApiError> {
+    let body = body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(s.config.max_body_bytes)
+        } else {
+            ApiError::BadRequest(r.body_text())
+        }
+    })?;
+    // The body is optional: `{"cleared_by": "…"}` when present.
+    let req: ClearContextRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        ClearContextRequest::default()
+    } else {
+        let json = headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !json {
+            return Err(ApiError::UnsupportedMediaType(
+                "Expected Content-Type: application/json".into(),
+            ));
+        }
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::Unprocessable(format!("Invalid request body: {e}")))?
+    };
+    let actor = caller
+        .client
+        .clone()
+        .or(req.cleared_by)
+        .map(|a| a.trim().chars().take(MAX_SET_BY).collect::<String>())
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| "unknown".to_string());
+    match s.store.clear(&caller.user_id, &actor, Utc::now()).await? {
+        Some(_) => {
+            s.metrics.context_changes.fetch_add(1, Ordering::Relaxed);
+            Ok(StatusCode::NO_CONTENT)
+        }
+        None => Err(ApiError::NotFound(
+            "No active patient context to clear".into(),
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct HistoryParams {
+    scope: Option<String>,
+    offset: Option<String>,
+    limit: Option<String>,
+}
+
+fn number(name: &str, v: Option<&str>, default: u64) -> Result<u64, ApiError> {
+    match v {
+        None => Ok(default),
+        Some(s) => s.parse().map_err(|_| {
+            ApiError::BadRequest(format!(
+                "Invalid {name}: {s}. Must be a non-negative integer"
+            ))
+        }),
+    }
+}
+
+pub async fn history(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(p): Query<HistoryParams>,
+) -> Result<Json<HistoryResponse>, ApiError> {
+    let scope = match p.scope.as_deref().unwrap_or("user") {
+        "user" => Scope::User,
+        "global" => Scope::Global,
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "Invalid scope: {other}. Must be 'user' or 'global'"
+            )));
+        }
+    };
+    let offset = number("offset", p.offset.as_deref(), 0)?;
+    let limit = number("limit", p.limit.as_deref(), DEFAULT_PAGE)?;
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::BadRequest(format!(
+            "Invalid limit: {limit}. Must be 1–{MAX_PAGE}"
+        )));
+    }
+    if scope == Scope::Global && !caller.has_role(&s.config.admin_role) {
+        return Err(ApiError::Forbidden(format!(
+            "Global history requires the `{}` role",
+            s.config.admin_role
+        )));
+    }
+    let user = (scope == Scope::User).then_some(caller.user_id.as_str());
+    let (history, total) = s
+        .store
+        .history(HistoryQuery {
+            user_id: user,
+            offset,
+            limit,
+        })
+        .await?;
+    Ok(Json(HistoryResponse {
+        history,
+        scope,
+        total_count: total,
+        user_id: user.map(str::to_string),
+        offset,
+        limit,
+    }))
+}
+
+pub async fn active_contexts(
+    State(s): State<AppState>,
+    _admin: Admin,
+) -> Result<Json<ActiveContextsResponse>, ApiError> {
+    let contexts = s.store.active().await?;
+    Ok(Json(ActiveContextsResponse {
+        total_count: contexts.len() as u64,
+        contexts,
+    }))
+}
+
+pub async fn cleanup(
+    State(s): State<AppState>,
+    _admin: Admin,
+) -> Result<Json<CleanupResponse>, ApiError> {
+    let n = crate::sweep(&s).await?;
+    Ok(Json(CleanupResponse {
+        removed_count: n as u64,
+        message: format!("Cleaned up {n} stale context(s)"),
+    }))
+}
