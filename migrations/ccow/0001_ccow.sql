@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS ccow_history (
     patient_id TEXT,
     actor      TEXT NOT NULL,
     ts         BIGINT NOT NULL,
+    event_id   TEXT NOT NULL,
     PRIMARY KEY (user_id, version)
 );
 

@@ -61,6 +61,10 @@ pub struct HistoryEntry {
     pub timestamp: DateTime<Utc>,
     /// The context version this change produced.
     pub version: u64,
+    /// The change's unique id (a FHIRcast request's own `id` when the change
+    /// came through the hub). Empty for entries written before ids existed.
+    #[serde(default)]
+    pub event_id: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,21 +106,31 @@ pub struct CleanupResponse {
 pub struct ContextEvent {
     pub action: Action,
     pub user_id: String,
+    /// The patient opened (set) or closed (clear).
     pub patient_id: Option<String>,
     pub actor: String,
     pub timestamp: DateTime<Utc>,
     pub version: u64,
+    /// The change's unique id (see [`HistoryEntry::event_id`]).
+    #[serde(default)]
+    pub event_id: String,
 }
 
-impl From<&HistoryEntry> for ContextEvent {
-    fn from(h: &HistoryEntry) -> Self {
+impl ContextEvent {
+    /// The event of a history entry; `closed` is the patient a clear
+    /// closed (history records a clear without a patient).
+    pub fn of(h: &HistoryEntry, closed: Option<&str>) -> Self {
         ContextEvent {
             action: h.action,
             user_id: h.user_id.clone(),
-            patient_id: h.patient_id.clone(),
+            patient_id: match h.action {
+                Action::Set => h.patient_id.clone(),
+                Action::Clear => closed.map(str::to_string),
+            },
             actor: h.actor.clone(),
             timestamp: h.timestamp,
             version: h.version,
+            event_id: h.event_id.clone(),
         }
     }
 }

@@ -68,6 +68,26 @@ pub struct NewContext<'a> {
     pub patient_id: &'a str,
     pub set_by: &'a str,
     pub at: DateTime<Utc>,
+    /// The change's id; a fresh UUID when `None`.
+    pub event_id: Option<&'a str>,
+}
+
+/// A clear to make.
+#[derive(Debug, Clone)]
+pub struct ClearContext<'a> {
+    pub user_id: &'a str,
+    /// Who cleared it (an application, or [`CLEANUP_ACTOR`]).
+    pub actor: &'a str,
+    pub at: DateTime<Utc>,
+    /// The change's id; a fresh UUID when `None`.
+    pub event_id: Option<&'a str>,
+}
+
+/// A change's id: the caller's, or a fresh UUID.
+pub(crate) fn event_id(given: Option<&str>) -> String {
+    given
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
 /// Which history to read, newest first.
@@ -103,9 +123,7 @@ pub trait ContextStore: Send + Sync + 'static {
     /// Clears the user's context; `None` when there was none.
     fn clear(
         &self,
-        user_id: &str,
-        actor: &str,
-        now: DateTime<Utc>,
+        c: ClearContext<'_>,
     ) -> impl Future<Output = Result<Option<HistoryEntry>>> + Send;
 
     /// One page of history, newest first, and the total in scope.
@@ -192,13 +210,8 @@ impl ContextStore for AnyStore {
     async fn set(&self, c: NewContext<'_>) -> Result<PatientContext> {
         delegate!(self, s => s.set(c).await)
     }
-    async fn clear(
-        &self,
-        user_id: &str,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<HistoryEntry>> {
-        delegate!(self, s => s.clear(user_id, actor, now).await)
+    async fn clear(&self, c: ClearContext<'_>) -> Result<Option<HistoryEntry>> {
+        delegate!(self, s => s.clear(c).await)
     }
     async fn history(&self, q: HistoryQuery<'_>) -> Result<(Vec<HistoryEntry>, u64)> {
         delegate!(self, s => s.history(q).await)

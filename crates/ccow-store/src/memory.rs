@@ -28,16 +28,16 @@ impl MemoryStore {
         }
     }
 
-    fn record(&self, u: &mut User, entry: HistoryEntry) {
+    fn record(&self, u: &mut User, entry: HistoryEntry, closed: Option<&str>) {
         u.history.push_back(entry.clone());
         while u.history.len() > self.limits.history_per_user {
             u.history.pop_front();
         }
         // No receiver is not an error.
-        let _ = self.tx.send(ContextEvent::from(&entry));
+        let _ = self.tx.send(ContextEvent::of(&entry, closed));
     }
 
-    fn clear_locked(&self, u: &mut User, actor: &str, now: DateTime<Utc>) -> Option<HistoryEntry> {
+    fn clear_locked(&self, u: &mut User, c: &ClearContext<'_>) -> Option<HistoryEntry> {
         let old = u.ctx.take()?;
         u.version += 1;
         let entry = HistoryEntry {
@@ -45,11 +45,12 @@ impl MemoryStore {
             user_id: old.user_id,
             email: old.email,
             patient_id: None,
-            actor: actor.to_string(),
-            timestamp: now,
+            actor: c.actor.to_string(),
+            timestamp: c.at,
             version: u.version,
+            event_id: event_id(c.event_id),
         };
-        self.record(u, entry.clone());
+        self.record(u, entry.clone(), Some(&old.patient_id));
         Some(entry)
     }
 }
@@ -92,21 +93,17 @@ impl ContextStore for MemoryStore {
             actor: ctx.set_by.clone(),
             timestamp: c.at,
             version: u.version,
+            event_id: event_id(c.event_id),
         };
-        self.record(u, entry);
+        self.record(u, entry, None);
         Ok(ctx)
     }
 
-    async fn clear(
-        &self,
-        user_id: &str,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<HistoryEntry>> {
+    async fn clear(&self, c: ClearContext<'_>) -> Result<Option<HistoryEntry>> {
         let mut users = self.users.lock().expect("store lock");
         Ok(users
-            .get_mut(user_id)
-            .and_then(|u| self.clear_locked(u, actor, now)))
+            .get_mut(c.user_id)
+            .and_then(|u| self.clear_locked(u, &c)))
     }
 
     async fn history(&self, q: HistoryQuery<'_>) -> Result<(Vec<HistoryEntry>, u64)> {
@@ -141,9 +138,17 @@ impl ContextStore for MemoryStore {
         let mut users = self.users.lock().expect("store lock");
         let mut out = Vec::new();
         for u in users.values_mut() {
-            if u.ctx.as_ref().is_some_and(|c| c.last_accessed_at < cutoff)
-                && let Some(e) = self.clear_locked(u, CLEANUP_ACTOR, now)
-            {
+            let Some(ctx) = u.ctx.as_ref().filter(|c| c.last_accessed_at < cutoff) else {
+                continue;
+            };
+            let user_id = ctx.user_id.clone();
+            let clear = ClearContext {
+                user_id: &user_id,
+                actor: CLEANUP_ACTOR,
+                at: now,
+                event_id: None,
+            };
+            if let Some(e) = self.clear_locked(u, &clear) {
                 out.push(e);
             }
         }

@@ -43,7 +43,7 @@ redis.call('SADD', KEYS[5], ARGV[1])
 local email = cjson.null
 if ARGV[2] ~= '' then email = ARGV[2] end
 local e = cjson.encode({action = 'set', user_id = ARGV[1], email = email, patient_id = ARGV[3],
-  actor = ARGV[4], timestamp = ARGV[5], version = v})
+  actor = ARGV[4], timestamp = ARGV[5], version = v, event_id = ARGV[8]})
 redis.call('LPUSH', KEYS[3], e)
 redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[6]) - 1)
 redis.call('PUBLISH', ARGV[7], e)
@@ -58,14 +58,18 @@ if ARGV[6] ~= '' then
 end
 local email = redis.call('HGET', KEYS[1], 'email')
 if not email then email = cjson.null end
+local closed = redis.call('HGET', KEYS[1], 'patient_id')
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[4], ARGV[1])
 local v = redis.call('INCR', KEYS[2])
-local e = cjson.encode({action = 'clear', user_id = ARGV[1], email = email, patient_id = cjson.null,
-  actor = ARGV[2], timestamp = ARGV[3], version = v})
+local entry = {action = 'clear', user_id = ARGV[1], email = email, patient_id = cjson.null,
+  actor = ARGV[2], timestamp = ARGV[3], version = v, event_id = ARGV[7]}
+local e = cjson.encode(entry)
 redis.call('LPUSH', KEYS[3], e)
 redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[4]) - 1)
-redis.call('PUBLISH', ARGV[5], e)
+-- The notification names the patient that was closed.
+entry.patient_id = closed
+redis.call('PUBLISH', ARGV[5], cjson.encode(entry))
 return e
 "#;
 
@@ -93,6 +97,16 @@ impl Drop for RedisStore {
 
 fn parse_entry(json: &str) -> Result<HistoryEntry> {
     serde_json::from_str(json).map_err(|e| Error::Corrupt(format!("history entry {json:?}: {e}")))
+}
+
+/// A published change: a history entry whose `patient_id` is, for a clear,
+/// the patient that was closed.
+fn parse_event(json: &str) -> Result<ContextEvent> {
+    let e = parse_entry(json)?;
+    Ok(ContextEvent {
+        patient_id: e.patient_id.clone(),
+        ..ContextEvent::of(&e, None)
+    })
 }
 
 fn parse_context(fields: Vec<String>) -> Result<PatientContext> {
@@ -144,9 +158,9 @@ impl RedisStore {
                         let Ok(payload) = msg.get_payload::<String>() else {
                             continue;
                         };
-                        match parse_entry(&payload) {
+                        match parse_event(&payload) {
                             Ok(e) => {
-                                let _ = relay.send(ContextEvent::from(&e));
+                                let _ = relay.send(e);
                             }
                             Err(e) => tracing::warn!("ignoring a malformed CCOW event: {e}"),
                         }
@@ -178,24 +192,23 @@ impl RedisStore {
 
     async fn clear_where(
         &self,
-        user_id: &str,
-        actor: &str,
-        now: DateTime<Utc>,
+        c: ClearContext<'_>,
         stale_before: Option<DateTime<Utc>>,
     ) -> Result<Option<HistoryEntry>> {
         let mut conn = self.conn.clone();
         let json: Option<String> = self
             .clear
-            .key(ctx_key(user_id))
-            .key(ver_key(user_id))
-            .key(hist_key(user_id))
+            .key(ctx_key(c.user_id))
+            .key(ver_key(c.user_id))
+            .key(hist_key(c.user_id))
             .key(USERS)
-            .arg(user_id)
-            .arg(actor)
-            .arg(stamp(now))
+            .arg(c.user_id)
+            .arg(c.actor)
+            .arg(stamp(c.at))
             .arg(self.limits.history_per_user)
             .arg(CHANNEL)
             .arg(stale_before.map(stamp).unwrap_or_default())
+            .arg(event_id(c.event_id))
             .invoke_async(&mut conn)
             .await?;
         json.as_deref().map(parse_entry).transpose()
@@ -234,6 +247,7 @@ impl ContextStore for RedisStore {
             .arg(stamp(c.at))
             .arg(self.limits.history_per_user)
             .arg(CHANNEL)
+            .arg(event_id(c.event_id))
             .invoke_async(&mut conn)
             .await?;
         let e = parse_entry(&json)?;
@@ -248,13 +262,8 @@ impl ContextStore for RedisStore {
         })
     }
 
-    async fn clear(
-        &self,
-        user_id: &str,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<HistoryEntry>> {
-        self.clear_where(user_id, actor, now, None).await
+    async fn clear(&self, c: ClearContext<'_>) -> Result<Option<HistoryEntry>> {
+        self.clear_where(c, None).await
     }
 
     async fn history(&self, q: HistoryQuery<'_>) -> Result<(Vec<HistoryEntry>, u64)> {
@@ -300,10 +309,14 @@ impl ContextStore for RedisStore {
     ) -> Result<Vec<HistoryEntry>> {
         let mut out = Vec::new();
         for c in self.active().await? {
+            let clear = ClearContext {
+                user_id: &c.user_id,
+                actor: CLEANUP_ACTOR,
+                at: now,
+                event_id: None,
+            };
             if c.last_accessed_at < cutoff
-                && let Some(e) = self
-                    .clear_where(&c.user_id, CLEANUP_ACTOR, now, Some(cutoff))
-                    .await?
+                && let Some(e) = self.clear_where(clear, Some(cutoff)).await?
             {
                 out.push(e);
             }

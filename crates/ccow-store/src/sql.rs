@@ -54,6 +54,7 @@ fn entry(r: &AnyRow) -> Result<HistoryEntry> {
         actor: r.try_get("actor")?,
         timestamp: time(r.try_get("ts")?)?,
         version: version(r.try_get("version")?)?,
+        event_id: r.try_get("event_id")?,
     })
 }
 
@@ -118,8 +119,8 @@ impl SqlStore {
     ) -> Result<()> {
         let v = e.version as i64;
         sqlx::query(
-            "INSERT INTO ccow_history (user_id, version, action, email, patient_id, actor, ts) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO ccow_history (user_id, version, action, email, patient_id, actor, ts, event_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&e.user_id)
         .bind(v)
@@ -131,6 +132,7 @@ impl SqlStore {
         .bind(e.patient_id.as_deref())
         .bind(&e.actor)
         .bind(micros(e.timestamp))
+        .bind(&e.event_id)
         .execute(&mut **tx)
         .await?;
         // Versions are contiguous per user, so the bound is a version cut.
@@ -147,16 +149,15 @@ impl SqlStore {
     /// that was just read).
     async fn clear_where(
         &self,
-        user_id: &str,
-        actor: &str,
-        now: DateTime<Utc>,
+        c: ClearContext<'_>,
         stale_before: Option<DateTime<Utc>>,
     ) -> Result<Option<HistoryEntry>> {
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
-            "DELETE FROM ccow_context WHERE user_id = $1 AND last_accessed_at < $2 RETURNING email",
+            "DELETE FROM ccow_context WHERE user_id = $1 AND last_accessed_at < $2 \
+             RETURNING email, patient_id",
         )
-        .bind(user_id)
+        .bind(c.user_id)
         .bind(stale_before.map(micros).unwrap_or(i64::MAX))
         .fetch_optional(&mut *tx)
         .await?;
@@ -164,19 +165,21 @@ impl SqlStore {
             tx.rollback().await?;
             return Ok(None);
         };
-        let v = Self::next_version(&mut tx, user_id).await?;
+        let v = Self::next_version(&mut tx, c.user_id).await?;
         let e = HistoryEntry {
             action: Action::Clear,
-            user_id: user_id.to_string(),
+            user_id: c.user_id.to_string(),
             email: row.try_get("email")?,
             patient_id: None,
-            actor: actor.to_string(),
-            timestamp: now,
+            actor: c.actor.to_string(),
+            timestamp: c.at,
             version: version(v)?,
+            event_id: event_id(c.event_id),
         };
+        let closed: String = row.try_get("patient_id")?;
         self.append(&mut tx, &e).await?;
         tx.commit().await?;
-        let _ = self.tx.send(ContextEvent::from(&e));
+        let _ = self.tx.send(ContextEvent::of(&e, Some(&closed)));
         Ok(Some(e))
     }
 }
@@ -224,10 +227,11 @@ impl ContextStore for SqlStore {
             actor: c.set_by.to_string(),
             timestamp: c.at,
             version: version(v)?,
+            event_id: event_id(c.event_id),
         };
         self.append(&mut tx, &e).await?;
         tx.commit().await?;
-        let _ = self.tx.send(ContextEvent::from(&e));
+        let _ = self.tx.send(ContextEvent::of(&e, None));
         Ok(PatientContext {
             user_id: e.user_id,
             email: e.email,
@@ -239,17 +243,12 @@ impl ContextStore for SqlStore {
         })
     }
 
-    async fn clear(
-        &self,
-        user_id: &str,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<HistoryEntry>> {
-        self.clear_where(user_id, actor, now, None).await
+    async fn clear(&self, c: ClearContext<'_>) -> Result<Option<HistoryEntry>> {
+        self.clear_where(c, None).await
     }
 
     async fn history(&self, q: HistoryQuery<'_>) -> Result<(Vec<HistoryEntry>, u64)> {
-        let cols = "user_id, version, action, email, patient_id, actor, ts";
+        let cols = "user_id, version, action, email, patient_id, actor, ts, event_id";
         let order = "ORDER BY ts DESC, version DESC, user_id";
         let limit = q.limit.min(i64::MAX as u64) as i64;
         let offset = q.offset.min(i64::MAX as u64) as i64;
@@ -315,10 +314,13 @@ impl ContextStore for SqlStore {
         .collect::<Result<_, _>>()?;
         let mut out = Vec::new();
         for u in users {
-            if let Some(e) = self
-                .clear_where(&u, CLEANUP_ACTOR, now, Some(cutoff))
-                .await?
-            {
+            let clear = ClearContext {
+                user_id: &u,
+                actor: CLEANUP_ACTOR,
+                at: now,
+                event_id: None,
+            };
+            if let Some(e) = self.clear_where(clear, Some(cutoff)).await? {
                 out.push(e);
             }
         }

@@ -16,6 +16,16 @@ fn new<'a>(user: &'a str, patient: &'a str, at: DateTime<Utc>) -> NewContext<'a>
         patient_id: patient,
         set_by: "med-z1",
         at,
+        event_id: None,
+    }
+}
+
+fn clear<'a>(user: &'a str, actor: &'a str, at: DateTime<Utc>) -> ClearContext<'a> {
+    ClearContext {
+        user_id: user,
+        actor,
+        at,
+        event_id: None,
     }
 }
 
@@ -29,7 +39,7 @@ async fn suite<S: ContextStore>(s: &S) {
 
     // Nothing yet.
     assert_eq!(s.get("alice", t(0)).await.unwrap(), None);
-    assert_eq!(s.clear("alice", "med-z1", t(0)).await.unwrap(), None);
+    assert_eq!(s.clear(clear("alice", "med-z1", t(0))).await.unwrap(), None);
     assert_eq!(
         s.history(HistoryQuery {
             user_id: Some("alice"),
@@ -76,13 +86,26 @@ async fn suite<S: ContextStore>(s: &S) {
     assert_eq!(s.get("bob", t(6)).await.unwrap().unwrap().version, 1);
 
     // Clear, and the version keeps growing after it.
-    let cleared = s.clear("alice", "med-z1", t(7)).await.unwrap().unwrap();
+    let open = s.get("alice", t(7)).await.unwrap().unwrap().patient_id;
+    let cleared = s
+        .clear(ClearContext {
+            event_id: Some("hub-request-7"),
+            ..clear("alice", "med-z1", t(7))
+        })
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
-        (cleared.action, cleared.version, cleared.patient_id.clone()),
-        (Action::Clear, 3, None)
+        (
+            cleared.action,
+            cleared.version,
+            cleared.patient_id.clone(),
+            cleared.event_id.as_str()
+        ),
+        (Action::Clear, 3, None, "hub-request-7")
     );
     assert_eq!(s.get("alice", t(8)).await.unwrap(), None);
-    assert_eq!(s.clear("alice", "med-z1", t(8)).await.unwrap(), None);
+    assert_eq!(s.clear(clear("alice", "med-z1", t(8))).await.unwrap(), None);
     assert_eq!(
         s.set(new("alice", "ICN100003", t(9)))
             .await
@@ -98,8 +121,18 @@ async fn suite<S: ContextStore>(s: &S) {
             .await
             .expect("event in time")
             .unwrap();
-        seen.push((e.user_id, e.version, e.action));
+        seen.push(e);
     }
+    // Clears name the closed patient; every change has its own id.
+    assert_eq!(seen[3].patient_id.as_deref(), Some(open.as_str()));
+    assert_eq!(seen[3].event_id, "hub-request-7");
+    let ids: std::collections::HashSet<&str> = seen.iter().map(|e| e.event_id.as_str()).collect();
+    assert_eq!(ids.len(), 5);
+    assert!(ids.iter().all(|id| !id.is_empty()));
+    let seen: Vec<_> = seen
+        .into_iter()
+        .map(|e| (e.user_id, e.version, e.action))
+        .collect();
     assert_eq!(
         seen,
         vec![
@@ -128,6 +161,10 @@ async fn suite<S: ContextStore>(s: &S) {
     assert_eq!(h[1].actor, "med-z1");
     assert_eq!(h[2].actor, "cprs");
     assert_eq!(h[0].patient_id.as_deref(), Some("ICN100003"));
+    assert_eq!(
+        (h[1].action, h[1].event_id.as_str()),
+        (Action::Clear, "hub-request-7")
+    );
     let (p, _) = s
         .history(HistoryQuery {
             user_id: Some("alice"),
@@ -317,7 +354,10 @@ async fn redis_restart_and_two_instances() {
         b.get("dave", t(501)).await.unwrap().unwrap().patient_id,
         "ICN100005"
     );
-    b.clear("dave", "cprs", t(502)).await.unwrap().unwrap();
+    b.clear(clear("dave", "cprs", t(502)))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(a.get("dave", t(503)).await.unwrap(), None);
     concurrent(std::sync::Arc::new(b)).await;
 }

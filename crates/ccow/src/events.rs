@@ -10,7 +10,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use ccow_client::{Action, ContextEvent};
-use ccow_store::ContextStore;
+use ccow_store::{ContextStore, HistoryQuery};
 use chrono::Utc;
 use futures_util::Stream;
 use std::convert::Infallible;
@@ -18,9 +18,21 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
-/// The current context as an event (so a new subscriber starts in sync).
-async fn current(s: &AppState, user: &str) -> Option<ContextEvent> {
+/// The current context as the event that set it (so a new subscriber
+/// starts in sync), with that change's id when history still has it.
+pub async fn current(s: &AppState, user: &str) -> Option<ContextEvent> {
     let c = s.store.get(user, Utc::now()).await.ok()??;
+    let latest = s
+        .store
+        .history(HistoryQuery {
+            user_id: Some(user),
+            offset: 0,
+            limit: 1,
+        })
+        .await
+        .ok()
+        .and_then(|(h, _)| h.into_iter().next())
+        .filter(|h| h.version == c.version);
     Some(ContextEvent {
         action: Action::Set,
         user_id: c.user_id,
@@ -28,6 +40,7 @@ async fn current(s: &AppState, user: &str) -> Option<ContextEvent> {
         actor: c.set_by,
         timestamp: c.set_at,
         version: c.version,
+        event_id: latest.map(|h| h.event_id).unwrap_or_default(),
     })
 }
 

@@ -9,7 +9,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use ccow_client::*;
-use ccow_store::{ContextStore, HistoryQuery, NewContext};
+use ccow_store::{ClearContext, ContextStore, HistoryQuery, NewContext};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -137,6 +137,7 @@ pub async fn set_context(
             patient_id: icn.as_str(),
             set_by,
             at: Utc::now(),
+            event_id: None,
         })
         .await?;
     s.metrics.context_changes.fetch_add(1, Ordering::Relaxed);
@@ -179,7 +180,13 @@ pub async fn clear_context(
         .map(|a| a.trim().chars().take(MAX_SET_BY).collect::<String>())
         .filter(|a| !a.is_empty())
         .unwrap_or_else(|| "unknown".to_string());
-    match s.store.clear(&caller.user_id, &actor, Utc::now()).await? {
+    let clear = ClearContext {
+        user_id: &caller.user_id,
+        actor: &actor,
+        at: Utc::now(),
+        event_id: None,
+    };
+    match s.store.clear(clear).await? {
         Some(_) => {
             s.metrics.context_changes.fetch_add(1, Ordering::Relaxed);
             Ok(StatusCode::NO_CONTENT)
