@@ -23,6 +23,8 @@ pub struct Caller {
     pub roles: Vec<String>,
     /// The client the token was issued to (`azp`): the trusted `set_by`.
     pub client: Option<String>,
+    /// When the credential expires (Unix seconds), for bearer tokens.
+    pub expires_at: Option<i64>,
 }
 
 impl Caller {
@@ -108,6 +110,7 @@ impl Sessions {
                 display_name: i.display_name,
                 roles: i.roles,
                 client: None,
+                expires_at: None,
             },
             _ => {
                 self.cache.lock().expect("cache").remove(session_id);
@@ -194,6 +197,7 @@ impl Auth {
             display_name: p.display_name,
             roles: p.roles,
             client: p.azp,
+            expires_at: Some(p.expires_at),
         })
     }
 }

@@ -50,6 +50,9 @@ pub struct Config {
     /// The vault's public base URL (FHIRcast endpoints are built from it).
     pub public_url: String,
     pub fhircast_lease: Duration,
+    /// How long a FHIRcast subscriber has to answer an event before the hub
+    /// raises `SyncError` and unsubscribes it.
+    pub fhircast_ack_timeout: Duration,
 }
 
 impl Config {
@@ -78,6 +81,7 @@ impl Config {
             environment: "development".into(),
             public_url: "http://127.0.0.1:8001".into(),
             fhircast_lease: Duration::from_secs(7200),
+            fhircast_ack_timeout: Duration::from_secs(10),
         }
     }
 

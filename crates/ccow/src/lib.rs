@@ -3,7 +3,8 @@
 //!
 //! - REST (`/ccow/active-patient`, `/ccow/history`, admin endpoints) with the
 //!   v2.1 JSON shapes plus versions;
-//! - push: Server-Sent Events and a WebSocket of the caller's changes;
+//! - push: Server-Sent Events and a WebSocket of the caller's changes, and
+//!   a FHIRcast STU3 hub (`fhircast`) over the same contexts;
 //! - authentication: JWT bearer tokens verified against OIDC issuers
 //!   (`identity`), or med-z1 web sessions through the web app's
 //!   introspection endpoint;
@@ -14,6 +15,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod fhircast;
 pub mod metrics;
 pub mod routes;
 
@@ -35,6 +37,7 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     pub config: Arc<Config>,
     pub dev_issuer: Option<Arc<LocalIssuer>>,
+    pub hub: Arc<fhircast::Hub>,
     pub started: Instant,
 }
 
@@ -94,7 +97,12 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
             issuer = d.issuer(),
             "DEVELOPMENT issuer enabled: tokens from `ccow dev-token` are accepted"
         );
-        issuers.push(IssuerConfig::local(d));
+        // The same audience and role rules as every other issuer.
+        issuers.push(
+            IssuerConfig::local(d)
+                .with_audiences(config.identity.audiences.clone())
+                .with_roles_claim(config.identity.roles_claim.clone()),
+        );
     }
     anyhow::ensure!(
         !issuers.is_empty(),
@@ -115,6 +123,7 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
         metrics: Arc::new(metrics::Metrics::default()),
         config: Arc::new(config),
         dev_issuer: dev,
+        hub: Arc::default(),
         started: Instant::now(),
     })
 }
@@ -136,7 +145,19 @@ pub fn router(state: AppState) -> Router {
         .route("/ccow/active-patients", get(routes::active_contexts))
         .route("/ccow/cleanup", post(routes::cleanup))
         .route("/ccow/events", get(events::sse))
-        .route("/ccow/ws", get(events::ws));
+        .route("/ccow/ws", get(events::ws))
+        .route("/ccow/fhircast", get(fhircast::session))
+        .route("/fhircast", post(fhircast::post))
+        .route("/fhircast/{topic}", get(fhircast::current))
+        .route("/fhircast/ws/{endpoint}", get(fhircast::socket))
+        .route(
+            "/.well-known/fhircast-configuration",
+            get(fhircast::configuration),
+        )
+        .route(
+            "/fhircast/.well-known/fhircast-configuration",
+            get(fhircast::configuration),
+        );
     if let Some(d) = &state.dev_issuer {
         app = app.nest_service("/dev-issuer", d.clone().router());
     }
@@ -175,6 +196,7 @@ pub async fn serve(
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
+                s.hub.sweep();
                 if let Err(e) = sweep(&s).await {
                     tracing::warn!("stale-context sweep failed: {e}");
                 }

@@ -144,6 +144,7 @@ async fn main() -> Result<()> {
             req.name = name;
             req.email = email;
             req.azp = client;
+            req.audience = config.identity.audiences.first().cloned();
             req.ttl = Duration::from_secs(ttl_minutes.max(1) * 60);
             println!("{}", issuer.mint(&req)?);
             Ok(())
