@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// A user's active patient, shared by every application of that user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatientContext {
     /// The user the context belongs to (the token's `sub`, or the web
     /// session's user id).
@@ -23,6 +24,7 @@ pub struct PatientContext {
 
 /// `PUT /ccow/active-patient`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetContextRequest {
     pub patient_id: String,
     #[serde(default = "default_set_by")]
@@ -35,12 +37,14 @@ fn default_set_by() -> String {
 
 /// Optional body of `DELETE /ccow/active-patient`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClearContextRequest {
     #[serde(default)]
     pub cleared_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     Set,
@@ -49,6 +53,7 @@ pub enum Action {
 
 /// One change of a user's context.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     pub action: Action,
     pub user_id: String,
@@ -68,6 +73,7 @@ pub struct HistoryEntry {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
     User,
@@ -76,6 +82,7 @@ pub enum Scope {
 
 /// `GET /ccow/history`: newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryResponse {
     pub history: Vec<HistoryEntry>,
     pub scope: Scope,
@@ -89,6 +96,7 @@ pub struct HistoryResponse {
 
 /// `GET /ccow/active-patients` (admin).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActiveContextsResponse {
     pub contexts: Vec<PatientContext>,
     pub total_count: u64,
@@ -96,6 +104,7 @@ pub struct ActiveContextsResponse {
 
 /// `POST /ccow/cleanup` (admin).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CleanupResponse {
     pub removed_count: u64,
     pub message: String,
@@ -103,6 +112,7 @@ pub struct CleanupResponse {
 
 /// A change pushed on `GET /ccow/events` (SSE) and `GET /ccow/ws`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContextEvent {
     pub action: Action,
     pub user_id: String,
@@ -137,6 +147,7 @@ impl ContextEvent {
 
 /// The error body of every non-2xx response: `{"detail": "…"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub detail: String,
 }

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use ccow_client::{Action, ContextEvent};
+use ccow_client::{Action, ContextEvent, ErrorBody};
 use ccow_store::{ContextStore, HistoryQuery};
 use chrono::Utc;
 use futures_util::Stream;
@@ -95,6 +95,10 @@ impl Drop for ClientGuard {
 }
 
 /// `GET /ccow/events`: `event: context`, `id: <version>`, JSON data.
+#[utoipa::path(get, path = "/ccow/events", tag = "push", security(("bearer" = []), ("session_header" = []), ("session_cookie" = []), ("access_token" = [])), responses(
+    (status = 200, description = "Server-Sent Events: the current context, then every change of the caller's (`event: context`, data: ContextEvent)", content_type = "text/event-stream", body = ContextEvent),
+    (status = 401, description = "Missing or invalid credential", body = ErrorBody),
+))]
 pub async fn sse(
     State(s): State<AppState>,
     caller: Caller,
@@ -111,6 +115,10 @@ pub async fn sse(
 }
 
 /// `GET /ccow/ws`: the same events as JSON text frames.
+#[utoipa::path(get, path = "/ccow/ws", tag = "push", security(("bearer" = []), ("session_header" = []), ("session_cookie" = []), ("access_token" = [])), responses(
+    (status = 101, description = "WebSocket: one ContextEvent JSON text frame per change", body = ContextEvent),
+    (status = 401, description = "Missing or invalid credential", body = ErrorBody),
+))]
 pub async fn ws(
     State(s): State<AppState>,
     caller: Caller,

@@ -208,6 +208,7 @@ fn own_topic(c: &Caller, topic: &str) -> Result<(), HubError> {
 }
 
 /// `GET /.well-known/fhircast-configuration`.
+#[utoipa::path(get, path = "/.well-known/fhircast-configuration", tag = "fhircast", responses((status = 200, description = "FHIRcast discovery document")))]
 pub async fn configuration() -> Json<Value> {
     Json(json!({
         "eventsSupported": EVENTS,
@@ -225,6 +226,7 @@ pub async fn configuration() -> Json<Value> {
 
 /// `GET /ccow/fhircast`: where the caller's hub and topic are (what a
 /// SMART launch would return next to the token).
+#[utoipa::path(get, path = "/ccow/fhircast", tag = "fhircast", security(("bearer" = []), ("session_header" = []), ("session_cookie" = [])), responses((status = 200, description = "`hub.url` and the caller's `hub.topic`")))]
 pub async fn session(State(s): State<AppState>, caller: Caller) -> Json<Value> {
     Json(json!({
         "hub.url": hub_url(&s),
@@ -250,6 +252,19 @@ fn socket_url(s: &AppState, id: &str) -> String {
 
 /// `POST /fhircast`: a subscription request (form-encoded) or a context
 /// change request (JSON).
+#[utoipa::path(post, path = "/fhircast", tag = "fhircast", security(("bearer" = []), ("session_header" = []), ("session_cookie" = [])), request_body(
+    description = "`application/x-www-form-urlencoded`: hub.channel.type=websocket, hub.mode, hub.topic, hub.events, hub.lease_seconds, hub.channel.endpoint, subscriber.name. `application/json`: a context change request {timestamp, id, event}.",
+    content = String,
+), responses(
+    (status = 202, description = "Subscription accepted (`{\"hub.channel.endpoint\": \"ws://…\"}`) or context change accepted and broadcast"),
+    (status = 400, description = "Invalid request (plain text)", content_type = "text/plain", body = String),
+    (status = 401, description = "Missing or invalid credential (plain text)", content_type = "text/plain", body = String),
+    (status = 403, description = "Not the caller's topic (plain text)", content_type = "text/plain", body = String),
+    (status = 404, description = "Unknown subscription endpoint (plain text)", content_type = "text/plain", body = String),
+    (status = 409, description = "Closing a patient that is not open (plain text)", content_type = "text/plain", body = String),
+    (status = 415, description = "Neither form nor JSON (plain text)", content_type = "text/plain", body = String),
+    (status = 422, description = "The patient is not an ICN (plain text)", content_type = "text/plain", body = String),
+))]
 pub async fn post(
     State(s): State<AppState>,
     caller: Result<Caller, ApiError>,
@@ -652,6 +667,11 @@ async fn change(s: &AppState, caller: &Caller, body: &[u8]) -> Result<Response, 
 }
 
 /// `GET /fhircast/{topic}`: the current context.
+#[utoipa::path(get, path = "/fhircast/{topic}", tag = "fhircast", security(("bearer" = []), ("session_header" = []), ("session_cookie" = [])), params(("topic" = String, Path, description = "The caller's topic (its user id)")), responses(
+    (status = 200, description = "`{\"context.type\": \"Patient\", \"context.versionId\", \"context\": [...]}`, or an empty context"),
+    (status = 401, description = "Missing or invalid credential (plain text)", content_type = "text/plain", body = String),
+    (status = 403, description = "Not the caller's topic (plain text)", content_type = "text/plain", body = String),
+))]
 pub async fn current(
     State(s): State<AppState>,
     caller: Result<Caller, ApiError>,
@@ -677,6 +697,11 @@ pub async fn current(
 /// `GET /fhircast/ws/{endpoint}`: the subscription's socket. The endpoint
 /// URL itself is the credential (unguessable, from an authenticated
 /// subscription), as browsers cannot set headers on a WebSocket.
+#[utoipa::path(get, path = "/fhircast/ws/{endpoint}", tag = "fhircast", params(("endpoint" = String, Path, description = "The endpoint id from the subscription's 202")), responses(
+    (status = 101, description = "WebSocket: confirmation, the open context, then events; answer each with {\"id\", \"status\"}"),
+    (status = 404, description = "No such subscription (plain text)", content_type = "text/plain", body = String),
+    (status = 409, description = "The socket is already open (plain text)", content_type = "text/plain", body = String),
+))]
 pub async fn socket(
     State(s): State<AppState>,
     Path(id): Path<String>,

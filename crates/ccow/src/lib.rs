@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod fhircast;
 pub mod metrics;
+pub mod openapi;
 pub mod routes;
 
 use anyhow::Context as _;
@@ -161,6 +162,7 @@ pub fn router(state: AppState) -> Router {
     if let Some(d) = &state.dev_issuer {
         app = app.nest_service("/dev-issuer", d.clone().router());
     }
+    let app = app.merge(openapi::router());
     app.layer(axum::middleware::from_fn_with_state(
         state.metrics.clone(),
         metrics::track,

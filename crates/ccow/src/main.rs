@@ -100,6 +100,15 @@ fn config() -> Result<Config> {
         parse("CCOW_CLEANUP_INTERVAL_SECS", c.cleanup_interval.as_secs())?.max(1),
     );
     c.max_body_bytes = parse("CCOW_MAX_BODY_BYTES", c.max_body_bytes)?;
+    c.fhircast_lease =
+        Duration::from_secs(parse("CCOW_FHIRCAST_LEASE_SECS", c.fhircast_lease.as_secs())?.max(1));
+    c.fhircast_ack_timeout = Duration::from_millis(
+        parse(
+            "CCOW_FHIRCAST_ACK_TIMEOUT_MS",
+            c.fhircast_ack_timeout.as_millis() as u64,
+        )?
+        .max(1),
+    );
     Ok(c)
 }
 

@@ -19,6 +19,7 @@ pub const MAX_SET_BY: usize = 64;
 pub const DEFAULT_PAGE: u64 = 50;
 pub const MAX_PAGE: u64 = 500;
 
+#[utoipa::path(get, path = "/", tag = "service", responses((status = 200, description = "Service name and version")))]
 pub async fn root() -> Json<Value> {
     Json(json!({
         "service": "ccow",
@@ -27,6 +28,7 @@ pub async fn root() -> Json<Value> {
     }))
 }
 
+#[utoipa::path(get, path = "/health", tag = "service", responses((status = 200, description = "Alive")))]
 pub async fn health(State(s): State<AppState>) -> Json<Value> {
     Json(json!({
         "status": "healthy",
@@ -38,6 +40,10 @@ pub async fn health(State(s): State<AppState>) -> Json<Value> {
 }
 
 /// Readiness: the store answers and every issuer's keys load.
+#[utoipa::path(get, path = "/ready", tag = "service", responses(
+    (status = 200, description = "Store and every issuer's keys are available"),
+    (status = 503, description = "Degraded: the body says which check failed"),
+))]
 pub async fn ready(State(s): State<AppState>) -> impl IntoResponse {
     let storage = match s.store.ping().await {
         Ok(()) => json!({"status": "ok", "backend": s.store.backend()}),
@@ -73,6 +79,7 @@ pub async fn ready(State(s): State<AppState>) -> impl IntoResponse {
     (status, Json(body))
 }
 
+#[utoipa::path(get, path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
     let active = s.store.active().await.ok().map(|v| v.len());
     (
@@ -84,6 +91,13 @@ pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
     )
 }
 
+/// The caller's active patient.
+#[utoipa::path(get, path = "/ccow/active-patient", tag = "context", security(("bearer" = []), ("session_header" = []), ("session_cookie" = [])), responses(
+    (status = 200, body = PatientContext),
+    (status = 401, description = "Missing or invalid credential", body = ErrorBody),
+    (status = 404, description = "No active patient context for user", body = ErrorBody),
+    (status = 503, description = "The store or the identity provider does not answer", body = ErrorBody),
+))]
 pub async fn get_context(
     State(s): State<AppState>,
     caller: Caller,
@@ -106,6 +120,16 @@ pub fn json_error(r: JsonRejection) -> ApiError {
     }
 }
 
+/// Sets the caller's active patient (last writer wins). With a bearer
+/// token, the token's `azp` is recorded as `set_by`.
+#[utoipa::path(put, path = "/ccow/active-patient", tag = "context", security(("bearer" = []), ("session_header" = []), ("session_cookie" = [])), request_body = SetContextRequest, responses(
+    (status = 200, body = PatientContext),
+    (status = 401, description = "Missing or invalid credential", body = ErrorBody),
+    (status = 413, description = "Body too large", body = ErrorBody),
+    (status = 415, description = "Not JSON", body = ErrorBody),
+    (status = 422, description = "`patient_id` is not an ICN, or the body is malformed", body = ErrorBody),
+    (status = 503, description = "The store or the identity provider does not answer", body = ErrorBody),
+))]
 pub async fn set_context(
     State(s): State<AppState>,
     caller: Caller,
@@ -144,6 +168,14 @@ pub async fn set_context(
     Ok(Json(ctx))
 }
 
+/// Clears the caller's active patient. The body is optional.
+#[utoipa::path(delete, path = "/ccow/active-patient", tag = "context", security(("bearer" = []), ("session_header" = []), ("session_cookie" = [])), request_body(content = Option<ClearContextRequest>), responses(
+    (status = 204, description = "Cleared"),
+    (status = 401, description = "Missing or invalid credential", body = ErrorBody),
+    (status = 404, description = "No active patient context to clear", body = ErrorBody),
+    (status = 422, description = "Malformed body", body = ErrorBody),
+    (status = 503, description = "The store or the identity provider does not answer", body = ErrorBody),
+))]
 pub async fn clear_context(
     State(s): State<AppState>,
     caller: Caller,
@@ -215,6 +247,18 @@ fn number(name: &str, v: Option<&str>, default: u64) -> Result<u64, ApiError> {
     }
 }
 
+/// Context changes, newest first. `scope=global` needs the admin role.
+#[utoipa::path(get, path = "/ccow/history", tag = "context", security(("bearer" = []), ("session_header" = []), ("session_cookie" = [])), params(
+    ("scope" = Option<String>, Query, description = "`user` (default) or `global`"),
+    ("offset" = Option<u64>, Query, description = "Entries to skip (default 0)"),
+    ("limit" = Option<u64>, Query, description = "Page size, 1–500 (default 50)"),
+), responses(
+    (status = 200, body = HistoryResponse),
+    (status = 400, description = "Bad scope, offset or limit", body = ErrorBody),
+    (status = 401, description = "Missing or invalid credential", body = ErrorBody),
+    (status = 403, description = "Global history without the admin role", body = ErrorBody),
+    (status = 503, description = "The store or the identity provider does not answer", body = ErrorBody),
+))]
 pub async fn history(
     State(s): State<AppState>,
     caller: Caller,
@@ -261,6 +305,13 @@ pub async fn history(
     }))
 }
 
+/// Every active context (admin role).
+#[utoipa::path(get, path = "/ccow/active-patients", tag = "admin", security(("bearer" = []), ("session_header" = []), ("session_cookie" = [])), responses(
+    (status = 200, body = ActiveContextsResponse),
+    (status = 401, description = "Missing or invalid credential", body = ErrorBody),
+    (status = 403, description = "Not an admin", body = ErrorBody),
+    (status = 503, description = "The store or the identity provider does not answer", body = ErrorBody),
+))]
 pub async fn active_contexts(
     State(s): State<AppState>,
     _admin: Admin,
@@ -272,6 +323,14 @@ pub async fn active_contexts(
     }))
 }
 
+/// Clears contexts not accessed within the TTL now (admin role); the
+/// same sweep also runs in the background.
+#[utoipa::path(post, path = "/ccow/cleanup", tag = "admin", security(("bearer" = []), ("session_header" = []), ("session_cookie" = [])), responses(
+    (status = 200, body = CleanupResponse),
+    (status = 401, description = "Missing or invalid credential", body = ErrorBody),
+    (status = 403, description = "Not an admin", body = ErrorBody),
+    (status = 503, description = "The store or the identity provider does not answer", body = ErrorBody),
+))]
 pub async fn cleanup(
     State(s): State<AppState>,
     _admin: Admin,

@@ -888,3 +888,62 @@ async fn the_cli_mints_tokens_the_vault_accepts_and_refuses_bad_config() {
     assert!(err.contains("unsupported CCOW store URL"), "{err}");
     assert!(!err.contains("hunter2"), "{err}");
 }
+
+#[tokio::test]
+async fn openapi_and_swagger_ui_are_served_offline() {
+    let (v, _dir) = start(|_| {}).await;
+    let (s, doc) = body(http().get(v.url("/openapi.json")).send().await.unwrap()).await;
+    assert_eq!(s, StatusCode::OK);
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/", "get"),
+        ("/health", "get"),
+        ("/ready", "get"),
+        ("/metrics", "get"),
+        ("/ccow/active-patient", "get"),
+        ("/ccow/active-patient", "put"),
+        ("/ccow/active-patient", "delete"),
+        ("/ccow/history", "get"),
+        ("/ccow/active-patients", "get"),
+        ("/ccow/cleanup", "post"),
+        ("/ccow/events", "get"),
+        ("/ccow/ws", "get"),
+        ("/ccow/fhircast", "get"),
+        ("/fhircast", "post"),
+        ("/fhircast/{topic}", "get"),
+        ("/fhircast/ws/{endpoint}", "get"),
+        ("/.well-known/fhircast-configuration", "get"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} is not documented"
+        );
+    }
+    let put = &paths["/ccow/active-patient"]["put"];
+    assert!(put["responses"]["422"].is_object());
+    assert!(doc["components"]["schemas"]["PatientContext"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+
+    // The UI and its assets come from the binary.
+    let r = http().get(v.url("/docs/")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    assert!(
+        !html.contains("cdn.") && !html.contains("unpkg"),
+        "no CDN: {html}"
+    );
+    for asset in [
+        "/docs/swagger-ui.css",
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-initializer.js",
+    ] {
+        let r = http().get(v.url(asset)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{asset}");
+        let text = r.text().await.unwrap();
+        assert!(text.len() > 100, "{asset}");
+        if asset.ends_with("initializer.js") {
+            assert!(text.contains("/openapi.json"), "{text}");
+        }
+    }
+}
