@@ -39,5 +39,11 @@ forbid cdw sqlx
 forbid store polars
 forbid columnar polars
 forbid cdw tokio
+# Apps talk to the vault through ccow-client; the vault's server crates stay
+# out of them, and the client stays free of server frameworks.
+for app in web vista etl; do forbid "$app" ccow-store; done
+forbid ccow-client axum
+forbid ccow-client sqlx
+forbid ccow polars
 
 exit $fail

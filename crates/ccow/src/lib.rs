@@ -50,7 +50,7 @@ pub fn dev_issuer(config: &Config) -> anyhow::Result<Option<LocalIssuer>> {
     };
     if config.is_production() {
         anyhow::bail!(
-            "the development issuer is refused when ENVIRONMENT=production: configure CCOW_OIDC_ISSUER"
+            "the development issuer is refused when ENVIRONMENT=production: configure OIDC_ISSUER_URL"
         );
     }
     if let Some(parent) = dev.key_path.parent() {
@@ -107,7 +107,7 @@ pub async fn build(config: Config) -> anyhow::Result<AppState> {
     }
     anyhow::ensure!(
         !issuers.is_empty(),
-        "no identity provider: set CCOW_OIDC_ISSUER or enable the development issuer"
+        "no identity provider: set OIDC_ISSUER_URL or enable the development issuer"
     );
     let verifier = Verifier::new(issuers, VerifierOptions::default())
         .context("configuring token verification")?;

@@ -71,11 +71,11 @@ where
 fn config() -> Result<Config> {
     let data_dir = PathBuf::from(env("CCOW_DATA_DIR").unwrap_or_else(|| "data".into()));
     let mut c = Config::development(&data_dir);
-    c.bind = parse("CCOW_BIND", c.bind)?;
+    c.bind = parse("CCOW_ADDR", c.bind)?;
     c.public_url = env("CCOW_PUBLIC_URL").unwrap_or_else(|| format!("http://{}", c.bind));
-    c.store_url = env("CCOW_STORE").unwrap_or(c.store_url);
+    c.store_url = env("CCOW_STORE_URL").unwrap_or(c.store_url);
     c.environment = env("ENVIRONMENT").unwrap_or(c.environment);
-    let issuers = list("CCOW_OIDC_ISSUER");
+    let issuers = list("OIDC_ISSUER_URL");
     let dev = match env("CCOW_DEV_ISSUER").as_deref() {
         Some("1" | "true" | "yes") => true,
         Some("0" | "false" | "no") => false,
@@ -84,8 +84,8 @@ fn config() -> Result<Config> {
     };
     c.identity = IdentityConfig {
         oidc_issuers: issuers,
-        audiences: list("CCOW_OIDC_AUDIENCE"),
-        roles_claim: env("CCOW_OIDC_ROLES_CLAIM").unwrap_or(c.identity.roles_claim),
+        audiences: list("OIDC_AUDIENCE"),
+        roles_claim: env("OIDC_ROLES_CLAIM").unwrap_or(c.identity.roles_claim),
         development: dev.then(|| DevIssuer {
             key_path: data_dir.join("ccow-dev-issuer.pem"),
             issuer: format!("{}/dev-issuer", c.public_url.trim_end_matches('/')),
@@ -146,7 +146,7 @@ async fn main() -> Result<()> {
             ttl_minutes,
         } => {
             let issuer = ccow::dev_issuer(&config)?.context(
-                "the development issuer is disabled (CCOW_OIDC_ISSUER is set; set CCOW_DEV_ISSUER=true to enable it)",
+                "the development issuer is disabled (OIDC_ISSUER_URL is set; set CCOW_DEV_ISSUER=true to enable it)",
             )?;
             let mut req = identity::MintRequest::new(sub);
             req.roles = roles;

@@ -846,7 +846,7 @@ async fn the_cli_mints_tokens_the_vault_accepts_and_refuses_bad_config() {
         .env("CCOW_DATA_DIR", dir.path())
         .env("CCOW_PUBLIC_URL", &v.base)
         .env_remove("ENVIRONMENT")
-        .env_remove("CCOW_OIDC_ISSUER")
+        .env_remove("OIDC_ISSUER_URL")
         .output()
         .unwrap();
     assert!(
@@ -879,8 +879,8 @@ async fn the_cli_mints_tokens_the_vault_accepts_and_refuses_bad_config() {
 
     let bad_store = std::process::Command::new(env!("CARGO_BIN_EXE_ccow"))
         .env("CCOW_DATA_DIR", dir.path())
-        .env("CCOW_BIND", "127.0.0.1:0")
-        .env("CCOW_STORE", "mysql://user:hunter2@db/ccow")
+        .env("CCOW_ADDR", "127.0.0.1:0")
+        .env("CCOW_STORE_URL", "mysql://user:hunter2@db/ccow")
         .output()
         .unwrap();
     assert!(!bad_store.status.success());
