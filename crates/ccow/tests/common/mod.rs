@@ -43,15 +43,24 @@ pub async fn start_with(mut config: Config) -> Vault {
     if let Some(d) = &mut config.identity.development {
         d.issuer = format!("{base}/dev-issuer");
     }
-    let issuer = ccow::dev_issuer(&config).unwrap().unwrap();
-    let key_path: PathBuf = config
-        .identity
-        .development
-        .as_ref()
-        .unwrap()
-        .key_path
-        .clone();
-    let key_pem = std::fs::read_to_string(key_path).unwrap();
+    // Without a development issuer (an external provider), `issuer` is a
+    // stranger whose tokens the vault must refuse.
+    let (issuer, key_pem) = match ccow::dev_issuer(&config).unwrap() {
+        Some(i) => {
+            let key_path: PathBuf = config
+                .identity
+                .development
+                .as_ref()
+                .unwrap()
+                .key_path
+                .clone();
+            (i, std::fs::read_to_string(key_path).unwrap())
+        }
+        None => (
+            identity::LocalIssuer::generate(&format!("{base}/stranger"), true).unwrap(),
+            String::new(),
+        ),
+    };
     let state = ccow::build(config.clone()).await.unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let done = tokio::spawn(ccow::serve(listener, state, async {
