@@ -45,5 +45,8 @@ for app in web vista etl; do forbid "$app" ccow-store; done
 forbid ccow-client axum
 forbid ccow-client sqlx
 forbid ccow polars
+for f in axum sqlx; do forbid vista-client "$f"; done
+for f in tokio axum sqlx; do forbid xwb "$f"; done
+forbid vista polars
 
 exit $fail

@@ -61,3 +61,8 @@ trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$log"
 # One closing line for the whole workspace (cargo prints one per test binary).
 awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "\ntests: %d passed, %d failed, %d skipped\n", p, f, i }' "$log"
+
+# The XWB frame parser's property-based fuzz targets, with many more cases
+# than the regular test run (bounded: about half a minute).
+step "fuzz: XWB frame parser (PROPTEST_CASES=${FUZZ_CASES:-20000})"
+PROPTEST_CASES="${FUZZ_CASES:-20000}" timeout 600 cargo test -p xwb --locked --test props

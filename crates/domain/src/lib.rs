@@ -58,6 +58,7 @@ pub mod ids;
 pub mod immunizations;
 pub mod labs;
 mod numeric;
+pub mod pieces;
 pub mod problems;
 pub mod vitals;
 

@@ -22,7 +22,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
+pub use domain::pieces::unescape;
 pub use xwb::Param;
+
+/// A line's `^` pieces with their free text unescaped.
+pub fn pieces(line: &str) -> Vec<String> {
+    line.split('^').map(|p| unescape(p).into_owned()).collect()
+}
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ClientError {

@@ -8,7 +8,7 @@ use utoipa::OpenApi;
         title = "VistA RPC Broker simulator",
         description = "Today's (T-0) data of several VistA sites. RPC answers are `^`-delimited lines joined by `\\n`; \
             a first parameter of digits is a DFN (real CPRS layouts), anything else an ICN (the med-z1 layouts). \
-            Free-text values are escaped: `%25` `%5E` `%0D` `%0A`. The same RPCs are served over the XWB broker protocol (see `/sites` for the ports)."
+            Free-text values are escaped: `^` as `%5E`, CR `%0D`, LF `%0A` (and `%` as `%25` where it would read as one of these). The same RPCs are served over the XWB broker protocol (see `/sites` for the ports)."
     ),
     paths(
         crate::http::root,

@@ -14,13 +14,13 @@
 //! ICN. An ICN resolves to **every** DFN the patient has at the site.
 //!
 //! Free-text values are escaped so they can never break a line into extra
-//! pieces or lines: `%` → `%25`, `^` → `%5E`, CR → `%0D`, LF → `%0A`
-//! ([`escape`]; clients undo it with [`unescape`]).
+//! pieces or lines ([`escape`], from `domain::pieces`; clients undo it
+//! with [`unescape`]).
 
 use crate::data::{Allergy, Encounter, Medication, Patient, Problem, Site, Vital, World};
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use domain::fileman::{FileManValue, parse_fileman, resolve_t_notation, to_fileman_date};
-use std::borrow::Cow;
+pub use domain::pieces::{escape, unescape};
 
 /// An RPC parameter (HTTP JSON values become `Text`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,48 +153,6 @@ fn icn_arg(first: Option<&str>) -> Result<&str, CallError> {
             "ICN parameter is required (params[0], a non-empty string)".into(),
         )),
     }
-}
-
-/// Escapes a free-text value for a `^`-delimited line.
-pub fn escape(s: &str) -> Cow<'_, str> {
-    if !s.contains(['%', '^', '\r', '\n']) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '%' => out.push_str("%25"),
-            '^' => out.push_str("%5E"),
-            '\r' => out.push_str("%0D"),
-            '\n' => out.push_str("%0A"),
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
-}
-
-/// Undoes [`escape`]; a `%` not followed by one of its codes stays as is.
-pub fn unescape(s: &str) -> Cow<'_, str> {
-    if !s.contains('%') {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('%') {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
-        let (c, n) = match tail.get(..3) {
-            Some("%25") => ('%', 3),
-            Some("%5E") | Some("%5e") => ('^', 3),
-            Some("%0D") | Some("%0d") => ('\r', 3),
-            Some("%0A") | Some("%0a") => ('\n', 3),
-            _ => ('%', 1),
-        };
-        out.push(c);
-        rest = &tail[n..];
-    }
-    out.push_str(rest);
-    Cow::Owned(out)
 }
 
 /// A stored date (T-notation, ISO `YYYY-MM-DD[THH:MM]` or FileMan) as a

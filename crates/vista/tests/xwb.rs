@@ -95,6 +95,14 @@ async fn a_sign_on_conversation_byte_by_byte() {
     );
     assert_eq!(setup.iter().filter(|b| **b == b'\n').count(), 8);
 
+    let intro = exchange(&mut t, &rpc("XUS INTRO MSG", vec![])).await;
+    assert!(
+        intro.starts_with(b"\x00\x00") && intro.ends_with(b"\r\n\x04"),
+        "{:?}",
+        String::from_utf8_lossy(&intro)
+    );
+    assert!(String::from_utf8_lossy(&intro).contains("No real patient information"));
+
     // An RPC before sign-on, and a wrong pair.
     let r = exchange(
         &mut t,
@@ -115,6 +123,13 @@ async fn a_sign_on_conversation_byte_by_byte() {
         r.starts_with(b"\x00\x0010958\r\n0\r\n0\r\n"),
         "{:?}",
         String::from_utf8_lossy(&r)
+    );
+
+    let who = exchange(&mut t, &rpc("XUS GET USER INFO", vec![])).await;
+    assert!(
+        who.starts_with(b"\x00\x0010958\r\nCLINICIAN,ALPHA\r\n"),
+        "{:?}",
+        String::from_utf8_lossy(&who)
     );
 
     // Signed on, but no context yet.
