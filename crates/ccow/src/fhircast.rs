@@ -472,9 +472,7 @@ fn subscribe(
             socket: None,
         },
     );
-    s.metrics
-        .fhircast_subscriptions
-        .store(subs.len() as u64, Ordering::Relaxed);
+    drop(subs);
     Ok(accepted(socket_url(s, &id)))
 }
 
@@ -722,11 +720,7 @@ pub async fn socket(
     }
     Ok(up.on_upgrade(move |ws| async move {
         run(ws, &s, &id, rx).await;
-        let mut subs = s.hub.lock();
-        subs.remove(&id);
-        s.metrics
-            .fhircast_subscriptions
-            .store(subs.len() as u64, Ordering::Relaxed);
+        s.hub.lock().remove(&id);
     }))
 }
 

@@ -82,6 +82,9 @@ pub async fn ready(State(s): State<AppState>) -> impl IntoResponse {
 #[utoipa::path(get, path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
     let active = s.store.active().await.ok().map(|v| v.len());
+    s.metrics
+        .fhircast_subscriptions
+        .store(s.hub.len() as u64, Ordering::Relaxed);
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -522,6 +522,11 @@ async fn resubscribe_unsubscribe_and_one_socket_per_endpoint() {
     next(&mut ws).await;
     let err = tokio_tungstenite::connect_async(&ep).await.err().unwrap();
     assert!(err.to_string().contains("409"), "{err}");
+    let metrics = |v: &Vault| {
+        let url = v.url("/metrics");
+        async move { http().get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(metrics(&v).await.contains("ccow_fhircast_subscriptions 1"));
 
     // Re-subscribing on the endpoint replaces the events.
     subscribe(
@@ -577,6 +582,7 @@ async fn resubscribe_unsubscribe_and_one_socket_per_endpoint() {
     assert!(rest[0]["hub.reason"].is_string());
     let (s, _) = form(&v, &alice, &unsub("alice")).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "already gone");
+    assert!(metrics(&v).await.contains("ccow_fhircast_subscriptions 0"));
 }
 
 #[tokio::test]
