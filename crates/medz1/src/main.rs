@@ -31,10 +31,22 @@ enum Command {
         /// Regenerate the demo CDW even if one exists.
         #[arg(long)]
         regenerate: bool,
+        /// CCOW vault port.
+        #[arg(long, default_value_t = 8001)]
+        ccow_port: u16,
+        /// VistA simulator HTTP port.
+        #[arg(long, default_value_t = 8003)]
+        vista_port: u16,
+        /// First VistA XWB port (one per site).
+        #[arg(long, default_value_t = 9430)]
+        xwb_port: u16,
+        /// Prepare the data only; start no services.
+        #[arg(long)]
+        no_serve: bool,
     },
 }
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main]
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -48,15 +60,52 @@ async fn main() -> Result<()> {
             patients,
             seed,
             regenerate,
+            ccow_port,
+            vista_port,
+            xwb_port,
+            no_serve,
         } => {
             medz1::up(&medz1::UpOptions {
-                data,
+                data: data.clone(),
                 patients,
                 seed,
                 regenerate,
                 progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
             })
-            .await
+            .await?;
+            if no_serve {
+                return Ok(());
+            }
+            let running = medz1::start(
+                &data,
+                medz1::Ports {
+                    ccow: ccow_port,
+                    vista: vista_port,
+                    xwb: xwb_port,
+                },
+            )
+            .await?;
+            println!("\nmed-z1 is up:");
+            println!(
+                "  ccow   http://{}  (API docs: /docs; token: cargo run -p ccow -- dev-token --sub USER with CCOW_DATA_DIR={})",
+                running.ccow,
+                data.display()
+            );
+            println!(
+                "  vista  http://{}  (XWB: {})",
+                running.vista,
+                running
+                    .xwb
+                    .iter()
+                    .map(|(s, p)| format!("site {s} on {p}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            println!("  web    not built yet (issues #6, #7)");
+            println!("\nCtrl-C stops everything.");
+            tokio::signal::ctrl_c().await?;
+            println!("stopping…");
+            running.stop().await
         }
     }
 }

@@ -66,3 +66,54 @@ async fn up_rejects_a_patient_count_below_the_personas() {
     let err = medz1::up(&opts).await.unwrap_err();
     assert!(format!("{err:#}").contains("at least"), "{err:#}");
 }
+
+#[tokio::test]
+async fn start_runs_the_vault_and_the_simulator_until_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    medz1::up(&medz1::UpOptions {
+        data: data.clone(),
+        patients: 60,
+        seed: 3,
+        regenerate: false,
+        progress: false,
+    })
+    .await
+    .unwrap();
+    let running = medz1::start(
+        &data,
+        medz1::Ports {
+            ccow: 0,
+            vista: 0,
+            xwb: 0,
+        },
+    )
+    .await
+    .unwrap();
+    let get = |url: String| async move {
+        let r = reqwest::get(url).await.unwrap();
+        assert!(r.status().is_success());
+        r.json::<serde_json::Value>().await.unwrap()
+    };
+    let ready = get(format!("http://{}/ready", running.ccow)).await;
+    assert_eq!(
+        ready["checks"]["storage"]["backend"],
+        serde_json::json!("sqlite")
+    );
+    let health = get(format!("http://{}/health", running.vista)).await;
+    assert_eq!(health["sites"], serde_json::json!(["200", "500", "630"]));
+    assert_eq!(running.xwb.len(), 3);
+    let (ccow, vista) = (running.ccow, running.vista);
+    running.stop().await.unwrap();
+    assert!(
+        reqwest::get(format!("http://{ccow}/health")).await.is_err(),
+        "ccow stopped"
+    );
+    assert!(
+        reqwest::get(format!("http://{vista}/health"))
+            .await
+            .is_err(),
+        "vista stopped"
+    );
+    assert!(data.join("ccow.db").is_file());
+}
