@@ -76,6 +76,19 @@ impl SqlStore {
             // SQLite has one writer: one connection avoids SQLITE_BUSY.
             .max_connections(if sqlite { 1 } else { 16 })
             .acquire_timeout(std::time::Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        // WAL with NORMAL sync: commits no longer wait for
+                        // an fsync each (a crash loses at most the last
+                        // few changes, never consistency).
+                        use sqlx::Executor as _;
+                        conn.execute("PRAGMA journal_mode=WAL").await?;
+                        conn.execute("PRAGMA synchronous=NORMAL").await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(&url)
             .await?;
         let mut tx = pool.begin().await?;
