@@ -216,6 +216,19 @@ struct SiteEntry {
     xwb_port: Option<u16>,
 }
 
+/// Why a record did not load, without the offending value (records hold
+/// patient data, and load warnings go to the log).
+fn reason(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    if msg.starts_with("missing field") {
+        return msg;
+    }
+    match msg.split_once(", expected ") {
+        Some((_, expected)) => format!("invalid value, expected {expected}"),
+        None => "invalid value".to_string(),
+    }
+}
+
 fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, LoadError> {
     let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
         path: path.display().to_string(),
@@ -302,7 +315,8 @@ fn domain<T: DeserializeOwned + HasDfn>(
                 "sites/{sta3n}/{name}.json record {i}: empty dfn (skipped)"
             )),
             Err(e) => warnings.push(format!(
-                "sites/{sta3n}/{name}.json record {i}: {e} (skipped)"
+                "sites/{sta3n}/{name}.json record {i}: {} (skipped)",
+                reason(&e)
             )),
         }
     }
@@ -332,9 +346,10 @@ impl World {
                         warnings.push(format!("patient_registry.json patient {i}: duplicate ICN (the later entry wins)"));
                     }
                 }
-                Err(e) => {
-                    warnings.push(format!("patient_registry.json patient {i}: {e} (skipped)"))
-                }
+                Err(e) => warnings.push(format!(
+                    "patient_registry.json patient {i}: {} (skipped)",
+                    reason(&e)
+                )),
             }
         }
         let mut out = BTreeMap::new();
@@ -354,7 +369,9 @@ impl World {
                     if let Some(other) = patients.insert(dfn.clone(), p.clone())
                         && other.icn != p.icn
                     {
-                        warnings.push(format!("patient_registry.json: DFN {dfn} at site {sta3n} belongs to two patients"));
+                        warnings.push(format!(
+                            "patient_registry.json: a DFN at site {sta3n} belongs to two patients (the later entry wins)"
+                        ));
                     }
                     let list = dfns.entry(p.icn.clone()).or_default();
                     if !list.contains(&dfn) {

@@ -31,8 +31,16 @@ async fn service_endpoints() {
         .unwrap();
     assert_eq!(health["status"], json!("healthy"));
     assert_eq!(health["sites"], json!(["200", "500", "630"]));
-    // The malformed vitals record and the broken registry entry.
-    assert_eq!(health["load_warnings"], json!(2));
+    // The two malformed vitals records and the broken registry entry; the
+    // warnings (logged) never repeat a record's values.
+    assert_eq!(health["load_warnings"], json!(3));
+    let warnings = s.state.world.warnings.join("\n");
+    assert!(
+        warnings.contains("missing field `dfn`")
+            && warnings.contains("invalid value, expected a string"),
+        "{warnings}"
+    );
+    assert!(!warnings.contains("4242"), "{warnings}");
     let sites: Value = reqwest::get(s.url("/sites"))
         .await
         .unwrap()

@@ -60,7 +60,8 @@ pub fn fixture(dir: &Path) {
             {"dfn": "100001", "type": "BLOOD PRESSURE", "value": "140/90", "units": "mmHg", "date_time": "T-0.0600", "entered_by": "NURSE,SARAH"},
             {"dfn": "100010", "type": "BLOOD PRESSURE", "value": "130/85", "units": "mmHg", "date_time": "T-0.0800", "entered_by": "NURSE,SARAH"},
             {"dfn": "100002", "type": "PULSE", "value": "72", "units": "/min", "date_time": "T-0.1000", "entered_by": "NURSE,SARAH"},
-            {"type": "PULSE", "value": "80"}
+            {"type": "PULSE", "value": "80"},
+            {"dfn": "100001", "type": "PULSE", "value": 4242, "date_time": "T-0.0700"}
         ]}),
     );
     write(
