@@ -405,6 +405,30 @@ async fn vista_site_data_and_registry_are_written() {
         sites,
         [("200", "100001"), ("500", "500001"), ("630", "630001")]
     );
+    // Alexander is registered twice at 200 (a duplicate registration).
+    let alex = patients.iter().find(|p| p["icn"] == "ICN100010").unwrap();
+    let at_200: Vec<&str> = alex["treating_facilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["sta3n"] == "200")
+        .map(|f| f["dfn"].as_str().unwrap())
+        .collect();
+    assert_eq!(at_200, ["100010", "100002"]);
+    let vitals_200: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("vista/sites/200/vitals.json")).unwrap(),
+    )
+    .unwrap();
+    for dfn in at_200 {
+        assert!(
+            vitals_200["vitals"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v["dfn"] == dfn),
+            "records under DFN {dfn}"
+        );
+    }
     for site in ["200", "500", "630"] {
         for domain in [
             "vitals",

@@ -159,7 +159,9 @@ pub fn personas(as_of: NaiveDate) -> Vec<Patient> {
         problem_key: 1010,
         sta3n: "663",
     });
-    alex.vista_sites = vec![(200, 100010), (500, 500010)];
+    // An older duplicate registration at 200 (DFN 100002) with its own
+    // records: a simulator must reach every DFN of a patient at a site.
+    alex.vista_sites = vec![(200, 100010), (500, 500010), (200, 100002)];
     v.push(alex);
 
     // No data in some domains.
