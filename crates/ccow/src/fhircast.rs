@@ -164,9 +164,10 @@ impl Hub {
         let now = Instant::now();
         let mut subs = self.lock();
         let before = subs.len();
-        subs.retain(|_, s| {
-            s.socket.is_some()
-                || (now < s.lease_until && now.duration_since(s.created) < CONNECT_WITHIN)
+        subs.retain(|_, s| match &s.socket {
+            // A socket whose upgrade never completed has dropped its end.
+            Some(tx) => !tx.is_closed(),
+            None => now < s.lease_until && now.duration_since(s.created) < CONNECT_WITHIN,
         });
         before - subs.len()
     }
@@ -711,7 +712,9 @@ pub async fn socket(
         let sub = subs
             .get_mut(&id)
             .ok_or_else(|| HubError(ApiError::NotFound("no such subscription".into())))?;
-        if sub.socket.is_some() {
+        // A previous upgrade that never completed leaves a closed sender:
+        // the endpoint may be connected again.
+        if sub.socket.as_ref().is_some_and(|t| !t.is_closed()) {
             return Err(HubError(ApiError::Conflict(
                 "this subscription's socket is already open".into(),
             )));

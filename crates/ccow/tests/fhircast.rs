@@ -683,3 +683,44 @@ async fn sync_errors_reach_sync_error_subscribers() {
     put_patient(&v, &alice, "ICN100003").await;
     assert_eq!(icn_of(&next(&mut w).await), "ICN100003");
 }
+
+#[tokio::test]
+async fn a_client_that_hangs_up_during_the_upgrade_ends_its_subscription() {
+    use tokio::io::AsyncWriteExt;
+    let (v, _d) = vault(|_| {}).await;
+    let alice = v.token("alice", &[]);
+    let ep = subscribe(&v, &alice, "alice", "Patient-open", &[]).await;
+    // A client that asks for the upgrade and hangs up before it completes.
+    let path = ep
+        .split_once("/fhircast/")
+        .map(|(_, p)| format!("/fhircast/{p}"))
+        .unwrap();
+    let addr = v.base.trim_start_matches("http://").to_string();
+    let mut raw = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    );
+    raw.write_all(req.as_bytes()).await.unwrap();
+    drop(raw);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The socket closed, so the subscription ended: the endpoint is gone
+    // (404), never stuck as "already open" (409), and nothing leaks.
+    let err = tokio_tungstenite::connect_async(&ep).await.err().unwrap();
+    assert!(err.to_string().contains("404"), "{err}");
+    let m = http()
+        .get(v.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(m.contains("ccow_fhircast_subscriptions 0"), "{m}");
+    // A new subscription works as usual.
+    let ep = subscribe(&v, &alice, "alice", "Patient-open", &[]).await;
+    let mut ws = connect(&ep).await;
+    assert_eq!(next(&mut ws).await["hub.mode"], json!("subscribe"));
+    put_patient(&v, &alice, "ICN100001").await;
+    assert_eq!(icn_of(&next(&mut ws).await), "ICN100001");
+}
