@@ -54,6 +54,17 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// A raw body that could not be read (`max` is the configured limit).
+    pub fn from_body(r: axum::extract::rejection::BytesRejection, max: usize) -> ApiError {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(max)
+        } else {
+            ApiError::BadRequest(r.body_text())
+        }
+    }
+}
+
 impl From<ccow_store::Error> for ApiError {
     fn from(e: ccow_store::Error) -> Self {
         // The store's message stays in the log; clients get a generic one.

@@ -273,13 +273,7 @@ pub async fn post(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, HubError> {
     let caller = caller?;
-    let body = body.map_err(|r| {
-        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge(s.config.max_body_bytes)
-        } else {
-            ApiError::BadRequest(r.body_text())
-        }
-    })?;
+    let body = body.map_err(|r| ApiError::from_body(r, s.config.max_body_bytes))?;
     let kind = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

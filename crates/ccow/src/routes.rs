@@ -185,13 +185,7 @@ pub async fn clear_context(
     headers: axum::http::HeaderMap,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let body = body.map_err(|r| {
-        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge(s.config.max_body_bytes)
-        } else {
-            ApiError::BadRequest(r.body_text())
-        }
-    })?;
+    let body = body.map_err(|r| ApiError::from_body(r, s.config.max_body_bytes))?;
     // The body is optional: `{"cleared_by": "…"}` when present.
     let req: ClearContextRequest = if body.iter().all(u8::is_ascii_whitespace) {
         ClearContextRequest::default()

@@ -20,7 +20,7 @@ mod common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use vista_client::{Credentials, Param, Transport, VistaClient};
+use vista_client::{Param, Transport, VistaClient};
 
 fn pct(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
@@ -82,23 +82,6 @@ async fn load(
     (all, errors, wall)
 }
 
-fn xwb_client(s: &common::Sim, timeout: Duration) -> VistaClient {
-    let sites = ["200", "500", "630"]
-        .iter()
-        .map(|k| (k.to_string(), ([127, 0, 0, 1], s.xwb_port(k)).into()))
-        .collect();
-    VistaClient::new(
-        Transport::Xwb {
-            sites,
-            credentials: Credentials {
-                access: "CLINICIAN1".into(),
-                verify: "MEDZ1DEV1!".into(),
-            },
-        },
-        timeout,
-    )
-}
-
 fn client(s: &common::Sim, transport: &str) -> VistaClient {
     match transport {
         "http" => VistaClient::new(
@@ -107,7 +90,7 @@ fn client(s: &common::Sim, transport: &str) -> VistaClient {
             },
             Duration::from_secs(10),
         ),
-        _ => xwb_client(s, Duration::from_secs(10)),
+        _ => common::xwb_client(s, Duration::from_secs(10)),
     }
 }
 

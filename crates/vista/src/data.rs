@@ -243,9 +243,24 @@ fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, LoadError> {
 /// The sites of `{dir}/sites.json`, with built-in latencies where the file
 /// gives none.
 pub fn sites_from_dir(dir: &Path) -> Result<Vec<SiteConfig>, LoadError> {
-    let f: SitesFile = read_json(&dir.join("sites.json"))?;
-    let sites: Vec<SiteConfig> = f
-        .sites
+    read_sites(&dir.join("sites.json"))
+}
+
+/// A site list: `{"sites": [...]}` (the mock's `sites.json`) or a bare
+/// array, of `{sta3n, name, description?, latency_ms?: [min, max],
+/// xwb_port?}`; sites without a latency get the built-in one.
+pub fn read_sites(path: &Path) -> Result<Vec<SiteConfig>, LoadError> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Shape {
+        Wrapped(SitesFile),
+        Bare(Vec<SiteEntry>),
+    }
+    let entries = match read_json::<Shape>(path)? {
+        Shape::Wrapped(f) => f.sites,
+        Shape::Bare(v) => v,
+    };
+    let sites: Vec<SiteConfig> = entries
         .into_iter()
         .map(|s| SiteConfig {
             latency_ms: s.latency_ms.unwrap_or_else(|| default_latency(&s.sta3n)),

@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use vista::config::{Config, SiteConfig, User};
+use vista::config::{Config, User};
 
 #[derive(Parser)]
 #[command(
@@ -45,18 +45,6 @@ struct Cli {
 }
 
 #[derive(serde::Deserialize)]
-struct SiteFileEntry {
-    sta3n: String,
-    name: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    latency_ms: Option<(u64, u64)>,
-    #[serde(default)]
-    xwb_port: Option<u16>,
-}
-
-#[derive(serde::Deserialize)]
 struct UserEntry {
     access: String,
     verify: String,
@@ -81,20 +69,9 @@ fn config(cli: Cli) -> Result<Config> {
     c.xwb_enabled = !cli.no_xwb;
     c.latency = !cli.no_latency;
     if let Some(path) = cli.sites {
-        let entries: Vec<SiteFileEntry> = read(&path)?;
         c.sites = Some(
-            entries
-                .into_iter()
-                .map(|e| SiteConfig {
-                    latency_ms: e
-                        .latency_ms
-                        .unwrap_or_else(|| vista::config::default_latency(&e.sta3n)),
-                    sta3n: e.sta3n,
-                    name: e.name,
-                    description: e.description,
-                    xwb_port: e.xwb_port,
-                })
-                .collect(),
+            vista::data::read_sites(&path)
+                .with_context(|| format!("reading {}", path.display()))?,
         );
     }
     if let Some(path) = cli.users {

@@ -572,3 +572,31 @@ async fn bad_data_dirs_are_refused_clearly() {
     let err = format!("{:#}", vista::build(config(dir.path())).err().unwrap());
     assert!(err.contains("patient_registry.json"), "{err}");
 }
+
+#[test]
+fn site_lists_in_either_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let bare = dir.path().join("sites.json");
+    std::fs::write(&bare, r#"[{"sta3n": "200", "name": "ALEXANDRIA", "latency_ms": [5, 9], "xwb_port": 7000}, {"sta3n": "630", "name": "PALO_ALTO"}]"#).unwrap();
+    let sites = vista::data::read_sites(&bare).unwrap();
+    assert_eq!(
+        (sites[0].latency_ms, sites[0].xwb_port),
+        ((5, 9), Some(7000))
+    );
+    assert_eq!(sites[1].latency_ms, vista::config::default_latency("630"));
+    std::fs::write(
+        &bare,
+        r#"{"sites": [{"sta3n": "500", "name": "ANCHORAGE"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(vista::data::read_sites(&bare).unwrap()[0].sta3n, "500");
+    for bad in [
+        r#"[]"#,
+        r#"[{"sta3n": "2x0", "name": "X"}]"#,
+        r#"[{"sta3n": "200", "name": "A", "latency_ms": [9, 5]}]"#,
+        r#"[{"sta3n": "200", "name": "A"}, {"sta3n": "200", "name": "B"}]"#,
+    ] {
+        std::fs::write(&bare, bad).unwrap();
+        assert!(vista::data::read_sites(&bare).is_err(), "{bad}");
+    }
+}

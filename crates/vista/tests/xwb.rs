@@ -6,7 +6,6 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -17,20 +16,6 @@ fn creds() -> Credentials {
         access: "CLINICIAN1".into(),
         verify: "MEDZ1DEV1!".into(),
     }
-}
-
-fn xwb_client(s: &Sim, timeout: Duration) -> VistaClient {
-    let sites: HashMap<String, std::net::SocketAddr> = ["200", "500", "630"]
-        .iter()
-        .map(|k| (k.to_string(), ([127, 0, 0, 1], s.xwb_port(k)).into()))
-        .collect();
-    VistaClient::new(
-        Transport::Xwb {
-            sites,
-            credentials: creds(),
-        },
-        timeout,
-    )
 }
 
 /// Sends raw bytes; returns the raw reply (through EOT).
@@ -227,7 +212,7 @@ async fn a_sign_on_conversation_byte_by_byte() {
 async fn every_rpc_answers_the_same_over_xwb_and_http() {
     let dir = tempfile::tempdir().unwrap();
     let s = start(dir.path()).await;
-    let xwb = xwb_client(&s, Duration::from_secs(5));
+    let xwb = common::xwb_client(&s, Duration::from_secs(5));
     let http = VistaClient::new(
         Transport::Http {
             base: s.base.clone(),
@@ -297,7 +282,7 @@ async fn malformed_frames_and_bad_clients_never_hurt_others() {
     let dir = tempfile::tempdir().unwrap();
     let s = start(dir.path()).await;
     let port = s.xwb_port("200");
-    let client = xwb_client(&s, Duration::from_secs(5));
+    let client = common::xwb_client(&s, Duration::from_secs(5));
     // A healthy signed-on connection exists before the bad ones.
     assert_eq!(
         client.call("200", "XWB IM HERE", &[]).await.unwrap(),
@@ -479,7 +464,7 @@ async fn fan_out_costs_the_slowest_site_and_names_failures() {
                 },
                 Duration::from_secs(5),
             ),
-            _ => xwb_client(&s, Duration::from_secs(5)),
+            _ => common::xwb_client(&s, Duration::from_secs(5)),
         };
         // Warm the XWB connections (sign-on is not part of the measure).
         client
@@ -510,7 +495,7 @@ async fn fan_out_costs_the_slowest_site_and_names_failures() {
                 },
                 Duration::from_millis(500),
             ),
-            _ => xwb_client(&s, Duration::from_millis(500)),
+            _ => common::xwb_client(&s, Duration::from_millis(500)),
         };
         let out = hurried
             .fan_out(&["200", "630", "999"], "ORWPT PTINQ", &icn)

@@ -187,3 +187,22 @@ pub async fn start(dir: &Path) -> Sim {
     fixture(dir);
     start_with(config(dir)).await
 }
+
+/// A client of every fixture site over XWB, signed on as the first
+/// development user.
+pub fn xwb_client(s: &Sim, timeout: std::time::Duration) -> vista_client::VistaClient {
+    let sites = ["200", "500", "630"]
+        .iter()
+        .map(|k| (k.to_string(), ([127, 0, 0, 1], s.xwb_port(k)).into()))
+        .collect();
+    vista_client::VistaClient::new(
+        vista_client::Transport::Xwb {
+            sites,
+            credentials: vista_client::Credentials {
+                access: "CLINICIAN1".into(),
+                verify: "MEDZ1DEV1!".into(),
+            },
+        },
+        timeout,
+    )
+}
