@@ -17,6 +17,7 @@
 
 mod mssql;
 mod sqlite;
+pub mod sqlite_ffi;
 
 use cdw::{Database, Table, ValueKind};
 use columnar::{Batch, Column, Kind, Values};
@@ -91,6 +92,14 @@ impl CdwSource {
         }
     }
 
+    /// The SQLite file holding `db`'s tables, for an embedded CDW.
+    pub fn sqlite_file(&self, db: Database) -> Option<PathBuf> {
+        match self {
+            CdwSource::Sqlite(s) => Some(s.dir().join(db.sqlite_file_name())),
+            CdwSource::Mssql(_) => None,
+        }
+    }
+
     /// A description safe for logs and run records (no password).
     pub fn describe(&self) -> String {
         match self {
@@ -154,8 +163,10 @@ impl CdwSource {
     }
 }
 
-/// Accumulates rows of one table into typed columns.
-pub(crate) struct Builder {
+/// Accumulates rows of one table into typed columns: the decoding rules
+/// (which cells fit which column, and the rejects for those that do not)
+/// every reader of the CDW applies, including readers outside this crate.
+pub struct Builder {
     table: &'static Table,
     values: Vec<Values>,
     rejects: Vec<Reject>,
@@ -163,7 +174,7 @@ pub(crate) struct Builder {
 }
 
 /// One decoded cell.
-pub(crate) enum Cell {
+pub enum Cell {
     Null,
     Int(i64),
     Float(f64),
@@ -174,7 +185,7 @@ pub(crate) enum Cell {
 }
 
 impl Builder {
-    pub(crate) fn new(table: &'static Table, capacity: usize) -> Builder {
+    pub fn new(table: &'static Table, capacity: usize) -> Builder {
         Builder {
             table,
             values: table
@@ -187,13 +198,17 @@ impl Builder {
         }
     }
 
-    pub(crate) fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.rows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
     }
 
     /// Appends one row; cells that do not fit their column become NULL and
     /// a reject.
-    pub(crate) fn push(&mut self, cells: Vec<Cell>) {
+    pub fn push(&mut self, cells: Vec<Cell>) {
         let key = match cells.first() {
             Some(Cell::Int(i)) => i.to_string(),
             Some(Cell::Text(s)) => s.clone(),
@@ -273,7 +288,7 @@ impl Builder {
     }
 
     /// Takes the accumulated rows as a batch.
-    pub(crate) fn take(&mut self) -> (Batch, Vec<Reject>) {
+    pub fn take(&mut self) -> (Batch, Vec<Reject>) {
         let columns = self
             .table
             .columns
@@ -304,6 +319,9 @@ fn push_null(v: &mut Values) {
 /// Parses the datetime text forms SQL Server extracts use.
 pub fn parse_datetime(s: &str) -> Option<chrono::NaiveDateTime> {
     let s = s.trim();
+    if let Some(t) = parse_datetime_fast(s.as_bytes()) {
+        return Some(t);
+    }
     for f in [
         "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%dT%H:%M:%S%.f",
@@ -318,9 +336,120 @@ pub fn parse_datetime(s: &str) -> Option<chrono::NaiveDateTime> {
         .and_then(|d| d.and_hms_opt(0, 0, 0))
 }
 
+/// The common shapes, `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS[.fffffffff]]`
+/// (or with `T`), parsed without chrono's format machinery (bronze parses
+/// millions). Anything else, or anything out of range, is `None` and left
+/// to the chrono formats, which agree with this on every input it accepts.
+fn parse_datetime_fast(b: &[u8]) -> Option<chrono::NaiveDateTime> {
+    fn num(b: &[u8]) -> Option<u32> {
+        let mut v = 0u32;
+        for &c in b {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + u32::from(c - b'0');
+        }
+        Some(v)
+    }
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let date =
+        chrono::NaiveDate::from_ymd_opt(num(&b[0..4])? as i32, num(&b[5..7])?, num(&b[8..10])?)?;
+    if b.len() == 10 {
+        return date.and_hms_opt(0, 0, 0);
+    }
+    if b.len() < 16 || (b[10] != b' ' && b[10] != b'T') || b[13] != b':' {
+        return None;
+    }
+    let (h, m) = (num(&b[11..13])?, num(&b[14..16])?);
+    if b.len() == 16 {
+        // `%Y-%m-%d %H:%M` has no `T` form.
+        return if b[10] == b' ' {
+            date.and_hms_opt(h, m, 0)
+        } else {
+            None
+        };
+    }
+    if b.len() < 19 || b[16] != b':' {
+        return None;
+    }
+    let sec = num(&b[17..19])?;
+    let nano = match &b[19..] {
+        [] => 0,
+        // One to nine digits (more, or a bare dot: chrono's business).
+        [b'.', frac @ ..] if (1..=9).contains(&frac.len()) => {
+            num(frac)? * 10u32.pow(9 - frac.len() as u32)
+        }
+        _ => return None,
+    };
+    if sec > 59 {
+        // Leap seconds: chrono's rules.
+        return None;
+    }
+    date.and_hms_nano_opt(h, m, sec, nano)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fast path agrees with the chrono formats wherever it answers.
+    #[test]
+    fn fast_datetime_parse_agrees_with_chrono() {
+        let slow = |s: &str| {
+            for f in [
+                "%Y-%m-%d %H:%M:%S%.f",
+                "%Y-%m-%dT%H:%M:%S%.f",
+                "%Y-%m-%d %H:%M",
+            ] {
+                if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, f) {
+                    return Some(t);
+                }
+            }
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        };
+        let cases = [
+            "2025-01-02 03:04:05.1234567",
+            "2025-01-02 03:04:05.123",
+            "2025-01-02 03:04:05.000",
+            "2025-01-02 03:04:05.5",
+            "2025-01-02 03:04:05.123456789",
+            "2025-01-02 03:04:05.1234567891",
+            "2025-01-02 03:04:05.",
+            "2025-01-02T03:04:05",
+            "2025-01-02T03:04:05.250",
+            "2025-01-02T03:04",
+            "2025-01-02 03:04",
+            "2025-01-02 23:59:60",
+            "2025-01-02 24:00:00",
+            "2025-02-29 00:00:00",
+            "2024-02-29 00:00:00",
+            "2025-13-01",
+            "2025-01-02",
+            "1899-12-31",
+            "0001-01-01 00:00:00",
+            "2025-1-02",
+            "2025-01-02 3:04:05",
+            "2025-01-02 03:04:05Z",
+            "2025-01-02 03:04:05 ",
+            "+2025-01-02",
+            "20250102",
+            "3251231.1200",
+            "1/2/2025",
+            "",
+        ];
+        for c in cases {
+            if let Some(fast) = parse_datetime_fast(c.as_bytes()) {
+                assert_eq!(Some(fast), slow(c), "{c}");
+            }
+            assert_eq!(parse_datetime(c), slow(c.trim()), "{c}");
+        }
+        assert!(parse_datetime_fast(b"2025-01-02 03:04:05.1234567").is_some());
+        assert!(parse_datetime_fast(b"2025-01-02").is_some());
+    }
 
     #[test]
     fn datetimes_parse_in_extract_forms() {

@@ -159,7 +159,7 @@ impl MssqlCdw {
                 sink(batch, rejects).map_err(Error::Sink)?;
             }
         }
-        if builder.len() > 0 || total == 0 {
+        if !builder.is_empty() || total == 0 {
             let (batch, rejects) = builder.take();
             sink(batch, rejects).map_err(Error::Sink)?;
         }

@@ -25,7 +25,10 @@ impl SqliteCdw {
             let options = SqliteConnectOptions::new()
                 .filename(&file)
                 .read_only(true)
-                .immutable(true);
+                .immutable(true)
+                // Rows cross from sqlx's worker thread in bursts rather than
+                // a thread wake-up every few rows (tables are read whole).
+                .row_buffer_size(4096);
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)
                 .connect_with(options)
@@ -129,7 +132,7 @@ impl SqliteCdw {
                 sink(batch, rejects).map_err(Error::Sink)?;
             }
         }
-        if builder.len() > 0 || total == 0 {
+        if !builder.is_empty() || total == 0 {
             let (batch, rejects) = builder.take();
             sink(batch, rejects).map_err(Error::Sink)?;
         }

@@ -9,6 +9,7 @@ use crate::lake::ParquetBuilder;
 use anyhow::{Context, Result};
 use cdw::Table;
 use cdw_source::CdwSource;
+use columnar::Batch;
 use polars::prelude::*;
 
 /// Rows per chunk read from the CDW.
@@ -19,42 +20,78 @@ pub fn all_tables() -> Vec<&'static Table> {
     cdw::catalog::ALL.to_vec()
 }
 
-/// Lands one table; returns the rows read.
-pub async fn land(ctx: &Ctx, source: &CdwSource, table: &'static Table) -> Result<u64> {
-    let mut builder = ParquetBuilder::new();
-    let mut empty: Option<DataFrame> = None;
-    let mut rejects = Vec::new();
-    let loaded = ctx.started;
-    let source_system = table.database.name();
-    let rows = source
-        .read_table(table, CHUNK_ROWS, |batch, bad| {
-            rejects.extend(bad);
-            let mut df = frame::to_frame(&batch).map_err(|e| e.to_string())?;
-            let n = df.height();
-            df.with_column(
-                Series::new("SourceSystem".into(), vec![source_system; n]).into_column(),
-            )
-            .map_err(|e| e.to_string())?;
-            let ts = Series::new(
-                "LoadDateTime".into(),
-                vec![loaded.and_utc().timestamp_micros(); n],
-            )
+/// Encodes a table's chunks into one Parquet object as they are read.
+struct Encoder {
+    builder: ParquetBuilder,
+    empty: Option<DataFrame>,
+    rejects: Vec<cdw_source::Reject>,
+    loaded: i64,
+    source_system: &'static str,
+}
+
+impl Encoder {
+    fn new(ctx: &Ctx, table: &'static Table) -> Encoder {
+        Encoder {
+            builder: ParquetBuilder::new(),
+            empty: None,
+            rejects: Vec::new(),
+            loaded: ctx.started.and_utc().timestamp_micros(),
+            source_system: table.database.name(),
+        }
+    }
+
+    fn chunk(&mut self, batch: Batch, bad: Vec<cdw_source::Reject>) -> Result<(), String> {
+        self.rejects.extend(bad);
+        let mut df = frame::to_frame(&batch).map_err(|e| e.to_string())?;
+        drop(batch);
+        let n = df.height();
+        df.with_column(
+            Series::new("SourceSystem".into(), vec![self.source_system; n]).into_column(),
+        )
+        .map_err(|e| e.to_string())?;
+        let ts = Series::new("LoadDateTime".into(), vec![self.loaded; n])
             .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
             .map_err(|e| e.to_string())?;
-            df.with_column(ts.into_column())
-                .map_err(|e| e.to_string())?;
-            if empty.is_none() {
-                empty = Some(df.clear());
-            }
-            if n > 0 {
-                builder.write(&df).map_err(|e| e.to_string())?;
-            }
-            Ok(())
+        df.with_column(ts.into_column())
+            .map_err(|e| e.to_string())?;
+        if self.empty.is_none() {
+            self.empty = Some(df.clear());
+        }
+        if n > 0 {
+            self.builder.write(&df).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// The Parquet object and the rejects.
+    fn finish(self) -> Result<(Vec<u8>, Vec<cdw_source::Reject>)> {
+        let empty = self.empty.unwrap_or_default();
+        Ok((self.builder.finish(&empty)?, self.rejects))
+    }
+}
+
+/// Lands one table; returns the rows read.
+pub async fn land(ctx: &Ctx, source: &CdwSource, table: &'static Table) -> Result<u64> {
+    let mut enc = Encoder::new(ctx, table);
+    let (rows, (bytes, rejects)) = match source.sqlite_file(table.database) {
+        // The embedded CDW is read (and encoded) on a blocking thread,
+        // straight through SQLite's C API.
+        Some(file) => tokio::task::spawn_blocking(move || {
+            let rows = cdw_source::sqlite_ffi::read_table(&file, table, CHUNK_ROWS, |b, bad| {
+                enc.chunk(b, bad)
+            })?;
+            Ok::<_, anyhow::Error>((rows, enc.finish()?))
         })
-        .await
-        .with_context(|| format!("extracting {}", table.qualified()))?;
-    let empty = empty.unwrap_or_default();
-    let bytes = builder.finish(&empty)?;
+        .await?
+        .with_context(|| format!("extracting {}", table.qualified()))?,
+        None => {
+            let rows = source
+                .read_table(table, CHUNK_ROWS, |b, bad| enc.chunk(b, bad))
+                .await
+                .with_context(|| format!("extracting {}", table.qualified()))?;
+            (rows, enc.finish()?)
+        }
+    };
     ctx.lake.put_async(&bronze_key(table), bytes).await?;
     // This table's rejects: counted in the run, and written next to the
     // table's other quarantine so re-landing one table replaces only its own.

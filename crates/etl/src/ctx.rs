@@ -33,6 +33,7 @@ pub struct Ctx {
     flushed: Mutex<BTreeMap<String, usize>>,
     silver_rows: AtomicU64,
     gold_rows: AtomicU64,
+    steps: Mutex<Vec<crate::StepStat>>,
 }
 
 /// Lake key of a bronze table: `bronze/<source>/<schema>/<Table>.parquet`.
@@ -55,6 +56,7 @@ impl Ctx {
             flushed: Mutex::new(BTreeMap::new()),
             silver_rows: AtomicU64::new(0),
             gold_rows: AtomicU64::new(0),
+            steps: Mutex::new(Vec::new()),
         }
     }
 
@@ -66,7 +68,7 @@ impl Ctx {
     /// A bronze table, as landed (catalog columns plus `SourceSystem` and
     /// `LoadDateTime`).
     pub fn bronze(&self, t: &'static Table) -> Result<LazyFrame> {
-        Ok(self.lake.read_parquet(&bronze_key(t))?.lazy())
+        self.lake.scan_parquet(&bronze_key(t))
     }
 
     pub fn write_silver(&self, domain: &str, name: &str, df: &mut DataFrame) -> Result<()> {
@@ -78,10 +80,8 @@ impl Ctx {
     }
 
     pub fn silver(&self, domain: &str, name: &str) -> Result<LazyFrame> {
-        Ok(self
-            .lake
-            .read_parquet(&format!("silver/{domain}/{name}.parquet"))?
-            .lazy())
+        self.lake
+            .scan_parquet(&format!("silver/{domain}/{name}.parquet"))
     }
 
     pub fn write_gold(&self, key: &str, df: &mut DataFrame) -> Result<()> {
@@ -90,6 +90,23 @@ impl Ctx {
         self.gold_rows
             .fetch_add(df.height() as u64, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Records the wall time of one step.
+    pub fn record_step(&self, layer: &'static str, name: &str, started: std::time::Instant) {
+        self.steps
+            .lock()
+            .expect("steps lock")
+            .push(crate::StepStat {
+                layer,
+                name: name.to_string(),
+                seconds: started.elapsed().as_secs_f64(),
+            });
+    }
+
+    /// The steps recorded so far.
+    pub fn steps(&self) -> Vec<crate::StepStat> {
+        self.steps.lock().expect("steps lock").clone()
     }
 
     /// Rows written to silver and to gold so far by this context.

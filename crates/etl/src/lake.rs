@@ -16,6 +16,9 @@ use tokio::runtime::Handle;
 #[derive(Clone)]
 pub struct Lake {
     store: Arc<dyn ObjectStore>,
+    /// The same store when the lake is a local directory, for reading
+    /// Parquet files in place.
+    local: Option<Arc<object_store::local::LocalFileSystem>>,
     prefix: ObjPath,
     url: String,
     handle: Handle,
@@ -120,6 +123,7 @@ impl Lake {
                 .with_context(|| format!("configuring S3 lake `{url}`"))?;
             return Ok(Lake {
                 store: Arc::new(store),
+                local: None,
                 prefix: ObjPath::from(prefix.trim_matches('/')),
                 url: url.to_string(),
                 handle,
@@ -135,10 +139,13 @@ impl Lake {
             None => url,
         };
         std::fs::create_dir_all(dir).with_context(|| format!("creating lake directory {dir}"))?;
-        let store = object_store::local::LocalFileSystem::new_with_prefix(dir)
-            .with_context(|| format!("opening lake directory {dir}"))?;
+        let store = Arc::new(
+            object_store::local::LocalFileSystem::new_with_prefix(dir)
+                .with_context(|| format!("opening lake directory {dir}"))?,
+        );
         Ok(Lake {
-            store: Arc::new(store),
+            store: store.clone(),
+            local: Some(store),
             prefix: ObjPath::from(""),
             url: url.to_string(),
             handle,
@@ -213,6 +220,38 @@ impl Lake {
             .map_err(anyhow::Error::from)
             .with_context(|| format!("encoding {key}"))?;
         self.put(key, buf)
+    }
+
+    /// A Parquet object as a lazy frame. In a local lake it is a scan of the
+    /// file in place: only the columns (and row groups) a query uses are
+    /// decoded, and the file's bytes are never held in memory whole. The object must not change until the
+    /// scan is collected (lake objects are only ever replaced whole, by the
+    /// step that owns them).
+    pub fn scan_parquet(&self, key: &str) -> Result<LazyFrame> {
+        let args = ScanArgsParquet {
+            glob: false,
+            ..ScanArgsParquet::default()
+        };
+        let scan = match &self.local {
+            Some(local) => {
+                let file = local
+                    .path_to_filesystem(&self.path(key))
+                    .map_err(|e| anyhow!("reading {key} from the lake: {e}"))?;
+                if !file.is_file() {
+                    return Err(anyhow!(
+                        "{key} is not in the lake (run the earlier step first)"
+                    ));
+                }
+                let file = file
+                    .to_str()
+                    .ok_or_else(|| anyhow!("lake path {} is not UTF-8", file.display()))?;
+                LazyFrame::scan_parquet(PlRefPath::new(file), args)
+            }
+            // An object store: fetched and decoded whole.
+            None => return Ok(self.read_parquet(key)?.lazy()),
+        };
+        scan.map_err(anyhow::Error::from)
+            .with_context(|| format!("decoding {key}"))
     }
 
     pub fn read_parquet(&self, key: &str) -> Result<DataFrame> {

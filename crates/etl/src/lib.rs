@@ -26,7 +26,7 @@ use cdw_source::CdwSource;
 use chrono::{NaiveDate, NaiveDateTime};
 use ctx::Ctx;
 use futures_util::{StreamExt, TryStreamExt};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -57,11 +57,23 @@ pub struct LayerStat {
     pub seconds: f64,
 }
 
+/// Wall time of one step of one pipeline (or one bronze table, or one
+/// serving table's load).
+#[derive(Debug, Clone, Default)]
+pub struct StepStat {
+    pub layer: &'static str,
+    pub name: String,
+    pub seconds: f64,
+}
+
 /// What a run did.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     pub run_id: i64,
     pub layers: Vec<LayerStat>,
+    /// Per step wall times, in completion order (steps of one layer may
+    /// overlap).
+    pub steps: Vec<StepStat>,
     /// Rows loaded per serving table.
     pub tables: BTreeMap<String, u64>,
     /// Quarantined rows per `domain: reason`.
@@ -135,11 +147,16 @@ async fn bronze_all(
             let ctx = ctx.clone();
             let source = source.clone();
             let bar = bar.clone();
-            async move {
+            // A task of its own, so landings (decoding and Parquet encoding
+            // are CPU work) run on different runtime threads.
+            let task = tokio::spawn(async move {
+                let started = Instant::now();
                 let n = bronze::land(&ctx, &source, t).await?;
+                ctx.record_step("bronze", &t.qualified(), started);
                 bar.step(&t.qualified());
                 Ok::<u64, anyhow::Error>(n)
-            }
+            });
+            async move { task.await? }
         })
         .buffer_unordered(opts.parallelism.max(1))
         .try_collect()
@@ -167,22 +184,69 @@ async fn transform_all(
     };
     let bar = bars.layer(label, pipelines::ALL.len() as u64);
     let before = ctx.rows_written();
-    futures_util::stream::iter(pipelines::ALL.iter().copied())
-        .map(|p| {
-            let ctx = ctx.clone();
-            let bar = bar.clone();
-            async move {
-                tokio::task::spawn_blocking(move || {
-                    transform(&ctx, p, which).with_context(|| format!("{label} {}", p.name))
-                })
-                .await??;
-                bar.step(p.name);
+    // The heavy pipelines first (the longest steps start early), then the
+    // rest in catalog order; at most one heavy step runs at a time, so peak
+    // memory is one heavy step's frames plus light ones, not two heavy ones.
+    let mut queue: VecDeque<&'static pipelines::Pipeline> = pipelines::HEAVY
+        .iter()
+        .filter_map(|name| pipelines::find(name))
+        .collect();
+    queue.extend(
+        pipelines::ALL
+            .iter()
+            .copied()
+            .filter(|p| !pipelines::is_heavy(p)),
+    );
+    let queue = std::sync::Mutex::new(queue);
+    let heavy = Arc::new(tokio::sync::Semaphore::new(1));
+    let run = |p: &'static pipelines::Pipeline| {
+        let ctx = ctx.clone();
+        let bar = bar.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let started = Instant::now();
+                transform(&ctx, p, which).with_context(|| format!("{label} {}", p.name))?;
+                ctx.record_step(label, p.name, started);
                 Ok::<(), anyhow::Error>(())
-            }
-        })
-        .buffer_unordered(opts.parallelism.max(1))
-        .try_collect::<Vec<()>>()
-        .await?;
+            })
+            .await??;
+            bar.step(p.name);
+            Ok::<(), anyhow::Error>(())
+        }
+    };
+    let worker = || async {
+        loop {
+            let take = |heavy_ok: bool| {
+                let mut q = queue.lock().expect("queue lock");
+                let i = q.iter().position(|p| heavy_ok == pipelines::is_heavy(p))?;
+                q.remove(i)
+            };
+            // A heavy pipeline if none is running, else a light one, else
+            // wait for the running heavy one to finish.
+            let (p, permit) = match heavy.clone().try_acquire_owned() {
+                Ok(permit) => match take(true) {
+                    Some(p) => (p, Some(permit)),
+                    None => match take(false) {
+                        Some(p) => (p, None),
+                        None => return Ok::<(), anyhow::Error>(()),
+                    },
+                },
+                Err(_) => match take(false) {
+                    Some(p) => (p, None),
+                    None => {
+                        let permit = heavy.clone().acquire_owned().await?;
+                        match take(true) {
+                            Some(p) => (p, Some(permit)),
+                            None => return Ok(()),
+                        }
+                    }
+                },
+            };
+            run(p).await?;
+            drop(permit);
+        }
+    };
+    futures_util::future::try_join_all((0..opts.parallelism.max(1)).map(|_| worker())).await?;
     bar.finish();
     let after = ctx.rows_written();
     Ok(if which == Step::Silver {
@@ -216,7 +280,9 @@ async fn load_all<S: ServingStore>(
     let bar = bars.layer("load", outputs.len() as u64);
     let mut tables = BTreeMap::new();
     for o in outputs {
+        let started = Instant::now();
         let n = load::load_output(ctx, store, o).await?;
+        ctx.record_step("load", &o.table.qualified(), started);
         tables.insert(o.table.qualified(), n);
         bar.step(o.table.name);
     }
@@ -273,6 +339,7 @@ pub async fn run_all(opts: &Options) -> Result<Report> {
             seconds: t.elapsed().as_secs_f64(),
         });
         report.quarantined = ctx.quarantine_counts();
+        report.steps = ctx.steps();
         Ok::<Report, anyhow::Error>(report)
     }
     .await;

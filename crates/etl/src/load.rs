@@ -3,8 +3,11 @@
 use crate::ctx::Ctx;
 use crate::frame;
 use crate::pipelines::Output;
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
+use columnar::Batch;
 use polars::prelude::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use store::{ColType, ServingStore};
 
 /// Rows per batch handed to the store.
@@ -31,12 +34,46 @@ pub fn finish_frame(ctx: &Ctx, out: &Output, mut df: DataFrame) -> Result<DataFr
     Ok(df)
 }
 
+/// Batches converted ahead of the one being inserted.
+const LOAD_AHEAD: usize = 2;
+
 pub async fn load_output<S: ServingStore>(ctx: &Ctx, store: &S, out: &Output) -> Result<u64> {
     let df = ctx.gold_async(out.gold).await?;
     let df = finish_frame(ctx, out, df)?;
-    let batches = frame::batches(&df, LOAD_BATCH_ROWS);
-    store
-        .replace_table(out.table, futures_util::stream::iter(batches))
+    // Frame → batch conversion runs on a blocking thread, a few batches
+    // ahead of the store inserting the previous ones.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Batch>>(LOAD_AHEAD);
+    let complete = Arc::new(AtomicBool::new(false));
+    let done = complete.clone();
+    let producer = tokio::task::spawn_blocking(move || {
+        for batch in frame::batches(&df, LOAD_BATCH_ROWS) {
+            if tx.blocking_send(batch).is_err() {
+                // The load stopped (an error): nothing more to convert.
+                return;
+            }
+        }
+        done.store(true, Ordering::Release);
+    });
+    // The channel also closes if the producer panics: only a producer that
+    // sent everything ends the stream cleanly, anything else aborts the load
+    // (never a partial table).
+    let batches = futures_util::stream::unfold(Some(rx), move |rx| {
+        let complete = complete.clone();
+        async move {
+            let mut rx = rx?;
+            match rx.recv().await {
+                Some(b) => Some((b, Some(rx))),
+                None if complete.load(Ordering::Acquire) => None,
+                None => Some((Err(anyhow!("converting rows stopped early")), None)),
+            }
+        }
+    });
+    let loaded = store
+        .replace_table(out.table, batches)
         .await
-        .with_context(|| format!("loading {}", out.table.qualified()))
+        .with_context(|| format!("loading {}", out.table.qualified()));
+    let joined = producer.await;
+    let n = loaded?;
+    joined?;
+    Ok(n)
 }

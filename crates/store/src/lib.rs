@@ -19,6 +19,7 @@ pub mod catalog;
 mod pg;
 mod run;
 mod sqlite;
+mod sqlite_raw;
 mod value;
 
 pub use catalog::{ColType, ServingTable};
@@ -44,6 +45,8 @@ pub enum Error {
     Shape { table: String, message: String },
     #[error("serving database error: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("serving database error loading {table}: {message}")]
+    Sqlite { table: String, message: String },
     #[error("load of {table} aborted: {source}")]
     LoadAborted {
         table: String,

@@ -5,14 +5,15 @@ use crate::run::{self, RUN_COLUMNS, decode_run, to_json};
 use crate::value;
 use crate::{
     Backend, Error, EtlRun, Result, RunOutcome, RunStatus, ServingStore, TextRow, plan_columns,
+    sqlite_raw,
 };
 use chrono::{NaiveDate, NaiveDateTime};
-use columnar::{Batch, Values};
+use columnar::Batch;
 use futures_util::{Stream, StreamExt};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{AssertSqlSafe, Row, SqlitePool};
+use sqlx::{AssertSqlSafe, Connection, Row, SqlitePool};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -115,57 +116,75 @@ impl SqliteStore {
     }
 }
 
-/// Rows per INSERT statement: under SQLite's 32,766 bound-variable limit.
-fn rows_per_statement(ncols: usize) -> usize {
-    (32_000 / ncols.max(1)).clamp(1, 500)
+/// The page cache of the schema being loaded, in KiB, for the duration of
+/// a load: index builds sort in memory up to about this size instead of
+/// merging many small runs from temporary files.
+const LOAD_CACHE_KIB: i64 = 262_144;
+
+/// `CREATE [UNIQUE] INDEX name ON …` as SQLite stores it (unqualified), made
+/// to create the index in `schema` again.
+fn qualify_index_sql(sql: &str, schema: &str) -> String {
+    for head in ["CREATE UNIQUE INDEX ", "CREATE INDEX "] {
+        if let Some(rest) = sql.strip_prefix(head) {
+            return format!("{head}{schema}.{rest}");
+        }
+    }
+    sql.to_string()
 }
 
-fn insert_sql(table: &ServingTable, cols: &[&str], rows: usize) -> String {
-    let one = format!("({})", vec!["?"; cols.len()].join(","));
-    format!(
-        "INSERT INTO {} ({}) VALUES {}",
-        table.qualified(),
-        cols.join(","),
-        vec![one; rows].join(",")
-    )
+fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-async fn insert_batch(
+/// The body of [`SqliteStore::replace_table`], inside its transaction.
+async fn load_rows<S, E>(
     conn: &mut sqlx::SqliteConnection,
     table: &ServingTable,
-    batch: &Batch,
-) -> Result<u64> {
-    let plan = plan_columns(table, batch)?;
-    let columns: Vec<&columnar::Column> = plan.iter().map(|&i| &batch.columns()[i]).collect();
-    let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
-    let n = batch.num_rows();
-    let step = rows_per_statement(names.len());
-    let full_sql = insert_sql(table, &names, step);
-    let mut start = 0;
-    while start < n {
-        let end = (start + step).min(n);
-        let sql = if end - start == step {
-            full_sql.clone()
-        } else {
-            insert_sql(table, &names, end - start)
-        };
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for r in start..end {
-            for c in &columns {
-                q = match &c.values {
-                    Values::Int(v) => q.bind(v[r]),
-                    Values::Float(v) => q.bind(v[r].filter(|x| x.is_finite())),
-                    Values::Bool(v) => q.bind(v[r]),
-                    Values::Text(v) => q.bind(v[r].clone()),
-                    Values::Date(v) => q.bind(v[r].as_ref().map(value::date)),
-                    Values::Timestamp(v) => q.bind(v[r].as_ref().map(value::timestamp)),
-                };
-            }
-        }
-        q.execute(&mut *conn).await?;
-        start = end;
+    rows: S,
+) -> Result<u64>
+where
+    S: Stream<Item = std::result::Result<Batch, E>> + Send,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + Send,
+{
+    let schema = table.schema;
+    // Secondary indexes are dropped and rebuilt after the rows are in (a
+    // sort beats inserting millions of keys one by one into each b-tree),
+    // all inside the transaction: readers see the old table with its
+    // indexes until COMMIT, and a failure rolls everything back.
+    let indexes: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT name, sql FROM {schema}.sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name"
+    )))
+    .bind(table.name)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (name, _) in &indexes {
+        sqlx::query(AssertSqlSafe(format!(
+            "DROP INDEX {schema}.{}",
+            quote_ident(name)
+        )))
+        .execute(&mut *conn)
+        .await?;
     }
-    Ok(n as u64)
+    sqlx::query(AssertSqlSafe(format!("DELETE FROM {}", table.qualified())))
+        .execute(&mut *conn)
+        .await?;
+    let mut rows = std::pin::pin!(rows);
+    let mut total = 0;
+    while let Some(batch) = rows.next().await {
+        let batch = batch.map_err(|e| Error::LoadAborted {
+            table: table.qualified(),
+            source: e.into(),
+        })?;
+        let plan = plan_columns(table, &batch)?;
+        let mut handle = conn.lock_handle().await?;
+        total += sqlite_raw::insert(handle.as_raw_handle(), table, &batch, &plan)?;
+    }
+    for (_, sql) in &indexes {
+        sqlx::query(AssertSqlSafe(qualify_index_sql(sql, schema)))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(total)
 }
 
 fn decode_text_row(table: &ServingTable, row: &SqliteRow) -> Result<TextRow> {
@@ -208,21 +227,40 @@ impl ServingStore for SqliteStore {
         S: Stream<Item = std::result::Result<Batch, E>> + Send,
         E: Into<Box<dyn std::error::Error + Send + Sync>> + Send,
     {
-        let mut rows = std::pin::pin!(rows);
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(AssertSqlSafe(format!("DELETE FROM {}", table.qualified())))
-            .execute(&mut *tx)
+        let mut conn = self.pool.acquire().await?;
+        // A larger page cache for the load (restored afterwards, success or
+        // not, so pooled connections do not keep it).
+        let cache: i64 =
+            sqlx::query_scalar(AssertSqlSafe(format!("PRAGMA {}.cache_size", table.schema)))
+                .fetch_one(&mut *conn)
+                .await?;
+        let set_cache = |kib: i64| {
+            format!(
+                "PRAGMA {}.cache_size = {}",
+                table.schema,
+                if kib < 0 { kib } else { -kib }
+            )
+        };
+        sqlx::query(AssertSqlSafe(set_cache(LOAD_CACHE_KIB)))
+            .execute(&mut *conn)
             .await?;
-        let mut total = 0;
-        while let Some(batch) = rows.next().await {
-            let batch = batch.map_err(|e| Error::LoadAborted {
-                table: table.qualified(),
-                source: e.into(),
-            })?;
-            total += insert_batch(&mut tx, table, &batch).await?;
+        let result = async {
+            // IMMEDIATE: take the write lock before reading the index list.
+            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+            let n = load_rows(&mut tx, table, rows).await?;
+            tx.commit().await?;
+            Ok::<u64, Error>(n)
         }
-        tx.commit().await?;
-        Ok(total)
+        .await;
+        let restore = sqlx::query(AssertSqlSafe(format!(
+            "PRAGMA {}.cache_size = {cache}",
+            table.schema
+        )))
+        .execute(&mut *conn)
+        .await;
+        let n = result?;
+        restore?;
+        Ok(n)
     }
 
     async fn count(&self, table: &ServingTable) -> Result<u64> {

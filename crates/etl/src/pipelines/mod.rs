@@ -70,6 +70,14 @@ pub static ALL: &[&Pipeline] = &[
     &ddi::PIPELINE,
 ];
 
+/// The pipelines whose steps hold the largest frames (the biggest fact
+/// tables), largest first: they run first and one at a time.
+pub static HEAVY: &[&str] = &["vitals", "labs", "medications", "notes"];
+
+pub fn is_heavy(p: &Pipeline) -> bool {
+    HEAVY.contains(&p.name)
+}
+
 pub fn find(name: &str) -> Option<&'static Pipeline> {
     ALL.iter().copied().find(|p| p.name == name)
 }

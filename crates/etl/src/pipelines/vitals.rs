@@ -148,20 +148,32 @@ fn qualifier_json(ctx: &Ctx) -> Result<HashMap<i64, String>> {
 
 /// CDWWork readings in the harmonised raw schema.
 fn cdwwork(ctx: &Ctx) -> Result<DataFrame> {
-    let raw = ctx
-        .bronze(&c::VITAL_VITAL_SIGN)?
-        .with_columns([
-            col("VitalSignSID").cast(DataType::Int64),
-            clean_upper("EnteredInError")
-                .eq(lit("Y"))
-                .fill_null(lit(false))
-                .alias("__eie"),
-            clean_upper("IsInvalid")
-                .eq(lit("Y"))
-                .fill_null(lit(false))
-                .alias("__invalid"),
-        ])
-        .collect()?;
+    let mut raw = ctx.bronze(&c::VITAL_VITAL_SIGN)?.with_columns([
+        col("VitalSignSID").cast(DataType::Int64),
+        clean_upper("EnteredInError")
+            .eq(lit("Y"))
+            .fill_null(lit(false))
+            .alias("__eie"),
+        clean_upper("IsInvalid")
+            .eq(lit("Y"))
+            .fill_null(lit(false))
+            .alias("__invalid"),
+    ]);
+    // Columns nothing below reads, not decoded at all (the largest table of
+    // the CDW).
+    let schema = raw.collect_schema()?;
+    let unused: Vec<&str> = [
+        "EnteredInError",
+        "IsInvalid",
+        "CreatedDateTimeUTC",
+        "UpdatedDateTimeUTC",
+        "SourceSystem",
+        "LoadDateTime",
+    ]
+    .into_iter()
+    .filter(|c| schema.contains(c))
+    .collect();
+    let raw = raw.drop(cols(unused)).collect()?;
     let raw = common::quarantine_where(
         ctx,
         DOMAIN,
@@ -269,12 +281,10 @@ fn cdwwork(ctx: &Ctx) -> Result<DataFrame> {
     )
     .collect()?;
     let quals = qualifier_json(ctx)?;
-    let q: Vec<String> = common::ints(&df, "vital_sign_id")?
+    // Borrowed: the column copies each value once, into its own buffer.
+    let q: Vec<&str> = common::ints(&df, "vital_sign_id")?
         .into_iter()
-        .map(|sid| {
-            sid.and_then(|s| quals.get(&s).cloned())
-                .unwrap_or_else(|| "[]".into())
-        })
+        .map(|sid| sid.and_then(|s| quals.get(&s)).map_or("[]", String::as_str))
         .collect();
     common::with_series(&mut df, common::series("qualifiers", q))?;
     Ok(df)
@@ -540,20 +550,20 @@ fn silver(ctx: &Ctx) -> Result<()> {
         "value outside the physiologically possible range (domain::vitals::plausible)",
     )?;
     // Cross-source dedup: CDWWork wins.
-    let systems = common::texts(&df, "source_system")?;
-    let keys = common::texts(&df, "__dedup_key")?;
+    // Borrowed from the frame's own buffers (millions of rows: no copies).
+    let systems = df.column("source_system")?.cast(&DataType::String)?;
+    let keys = df.column("__dedup_key")?.cast(&DataType::String)?;
+    let (systems, keys) = (systems.str()?, keys.str()?);
     let vista: HashSet<&str> = systems
         .iter()
-        .zip(&keys)
-        .filter(|(s, _)| s.as_deref() == Some("CDWWork"))
-        .filter_map(|(_, k)| k.as_deref())
+        .zip(keys.iter())
+        .filter(|(s, _)| *s == Some("CDWWork"))
+        .filter_map(|(_, k)| k)
         .collect();
     let dup: Vec<bool> = systems
         .iter()
-        .zip(&keys)
-        .map(|(s, k)| {
-            s.as_deref() == Some("CDWWork2") && k.as_deref().is_some_and(|k| vista.contains(k))
-        })
+        .zip(keys.iter())
+        .map(|(s, k)| s == Some("CDWWork2") && k.is_some_and(|k| vista.contains(k)))
         .collect();
     let mut df = df;
     common::with_series(&mut df, common::series("__dup", dup))?;
