@@ -172,12 +172,6 @@ impl Hub {
         before - subs.len()
     }
 
-    /// Sends a `SyncError` to the topic's `SyncError` subscribers except
-    /// `except`.
-    fn sync_error(&self, topic: &str, except: &str, error: Value) {
-        self.relay(topic, except, error)
-    }
-
     /// Sends a `SyncError` notification as is to the topic's `SyncError`
     /// subscribers except `except`.
     fn relay(&self, topic: &str, except: &str, error: Value) {
@@ -827,7 +821,7 @@ async fn run(
                     .map(|(k, (n, _))| (k.clone(), *n))
                     .collect();
                 if let Some((event_id, name)) = late.into_iter().next() {
-                    s.hub.sync_error(&v.topic, id, sync_error(&v.topic, &v.name, &event_id, name, "no response in time"));
+                    s.hub.relay(&v.topic, id, sync_error(&v.topic, &v.name, &event_id, name, "no response in time"));
                     deny(&mut ws, &v, "subscriber did not acknowledge an event in time").await;
                     return;
                 }
@@ -890,13 +884,13 @@ async fn run(
                     // 2xx (202 included: decided later) is an acceptance.
                     if !(200..300).contains(&status) {
                         let why = if status == 409 { "refused (409)".to_string() } else { format!("status {status}") };
-                        s.hub.sync_error(&v.topic, id, sync_error(&v.topic, &v.name, eid, name, &why));
+                        s.hub.relay(&v.topic, id, sync_error(&v.topic, &v.name, eid, name, &why));
                     }
                 }
                 Some(Ok(Message::Close(frame))) => {
                     let normal = frame.as_ref().is_none_or(|f| f.code == close_code::NORMAL || f.code == close_code::AWAY);
                     if !normal && let Some((eid, (name, _))) = pending.iter().next() {
-                        s.hub.sync_error(&v.topic, id, sync_error(&v.topic, &v.name, eid, name, "socket closed abnormally"));
+                        s.hub.relay(&v.topic, id, sync_error(&v.topic, &v.name, eid, name, "socket closed abnormally"));
                     }
                     return;
                 }

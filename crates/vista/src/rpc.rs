@@ -583,7 +583,8 @@ mod cprs {
         vitals: &'a [Vital],
         range: Option<(String, String)>,
     ) -> Vec<(&'a Vital, String)> {
-        let mut best: Vec<(&'a Vital, String)> = Vec::new();
+        // (type, reading, FileMan time) of the newest reading per type.
+        let mut best: Vec<(&str, &'a Vital, String)> = Vec::new();
         for v in vitals {
             let Some(kind) = abbreviation(&v.kind) else {
                 continue;
@@ -594,16 +595,13 @@ mod cprs {
             {
                 continue;
             }
-            match best
-                .iter_mut()
-                .find(|(b, _)| abbreviation(&b.kind) == Some(kind))
-            {
-                Some(slot) if at > slot.1 => *slot = (v, at),
+            match best.iter_mut().find(|(k, _, _)| *k == kind) {
+                Some(slot) if at > slot.2 => *slot = (kind, v, at),
                 Some(_) => {}
-                None => best.push((v, at)),
+                None => best.push((kind, v, at)),
             }
         }
-        best
+        best.into_iter().map(|(_, v, at)| (v, at)).collect()
     }
 
     /// `IEN^TYPE^VALUE^FM DATE/TIME^DISPLAY^(metric)^qualifiers`, newest per
