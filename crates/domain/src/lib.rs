@@ -25,6 +25,8 @@
 //! * [`problems`] – problem status, ICD-10 codes, condition flags and the
 //!   Charlson comorbidity index (also reachable as [`charlson`]).
 //! * [`immunizations`] – series parsing, CVX codes, body-site normalisation.
+//! * [`record`] – the read model: one row type per serving table the web
+//!   reads, and the task write types.
 //!
 //! Each rule's documentation names the part of the project reference it
 //! implements, e.g. "reference: original-webapp §3.3".
@@ -60,6 +62,7 @@ pub mod labs;
 mod numeric;
 pub mod pieces;
 pub mod problems;
+pub mod record;
 pub mod vitals;
 
 pub use error::CodeError;

@@ -15,8 +15,10 @@
 //! so a failure or crash mid-load leaves the previous rows intact and
 //! readable throughout.
 
+pub mod auth;
 pub mod catalog;
 mod pg;
+pub mod record;
 mod run;
 mod sqlite;
 mod sqlite_raw;
@@ -56,6 +58,25 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Whether the database could not be reached (as opposed to a bad
+    /// query or bad data): callers show "unavailable" rather than a bug.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Error::Connect(_) => true,
+            Error::Db(e) => matches!(
+                e,
+                sqlx::Error::Io(_)
+                    | sqlx::Error::Tls(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::WorkerCrashed
+            ),
+            _ => false,
+        }
+    }
+}
 
 /// Which backend a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

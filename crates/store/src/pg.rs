@@ -116,9 +116,23 @@ impl ServingStore for PgStore {
     }
 
     async fn migrate(&self) -> Result<()> {
-        run::migrator(include_str!(
-            "../../../migrations/postgres/0001_serving.sql"
-        ))
+        run::migrator(&[
+            (
+                1,
+                "serving",
+                include_str!("../../../migrations/postgres/0001_serving.sql"),
+            ),
+            (
+                2,
+                "read_model",
+                include_str!("../../../migrations/postgres/0002_read_model.sql"),
+            ),
+            (
+                3,
+                "auth_lockout",
+                include_str!("../../../migrations/postgres/0003_auth_lockout.sql"),
+            ),
+        ])
         .run(&self.pool)
         .await?;
         Ok(())

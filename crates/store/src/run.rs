@@ -78,17 +78,26 @@ where
     .decode()
 }
 
-/// The embedded migrations of one backend: currently the single serving
-/// schema file.
-pub(crate) fn migrator(sql: &'static str) -> sqlx::migrate::Migrator {
+/// The embedded migrations of one backend, as `(version, name, sql)` in
+/// version order.
+pub(crate) fn migrator(
+    migrations: &[(i64, &'static str, &'static str)],
+) -> sqlx::migrate::Migrator {
     use sqlx::migrate::{Migration, MigrationType, Migrator};
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "serving".into(),
-        MigrationType::Simple,
-        sqlx::SqlSafeStr::into_sql_str(sql),
-        false,
-    )])
+    Migrator::with_migrations(
+        migrations
+            .iter()
+            .map(|&(version, name, sql)| {
+                Migration::new(
+                    version,
+                    name.into(),
+                    MigrationType::Simple,
+                    sqlx::SqlSafeStr::into_sql_str(sql),
+                    false,
+                )
+            })
+            .collect(),
+    )
 }
 
 pub(crate) struct RawRun {

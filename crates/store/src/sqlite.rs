@@ -216,9 +216,25 @@ impl ServingStore for SqliteStore {
     }
 
     async fn migrate(&self) -> Result<()> {
-        run::migrator(include_str!("../../../migrations/sqlite/0001_serving.sql"))
-            .run(&self.pool)
-            .await?;
+        run::migrator(&[
+            (
+                1,
+                "serving",
+                include_str!("../../../migrations/sqlite/0001_serving.sql"),
+            ),
+            (
+                2,
+                "read_model",
+                include_str!("../../../migrations/sqlite/0002_read_model.sql"),
+            ),
+            (
+                3,
+                "auth_lockout",
+                include_str!("../../../migrations/sqlite/0003_auth_lockout.sql"),
+            ),
+        ])
+        .run(&self.pool)
+        .await?;
         Ok(())
     }
 
