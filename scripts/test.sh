@@ -55,6 +55,9 @@ bash scripts/check-deps.sh
 step "reference assets"
 python3 mock/data/check_assets.py
 
+step "browser tools (chromium, chromedriver, axe-core)"
+bash scripts/install-browser-tools.sh
+
 step "tests"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

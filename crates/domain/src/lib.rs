@@ -53,16 +53,20 @@
 #![warn(missing_docs)]
 
 pub mod allergies;
+pub mod chart;
 mod error;
 pub mod fileman;
 pub mod flags;
 pub mod ids;
 pub mod immunizations;
+pub mod lab_trend;
 pub mod labs;
 mod numeric;
 pub mod pieces;
 pub mod problems;
+pub mod realtime;
 pub mod record;
+pub mod summary;
 pub mod vitals;
 
 pub use error::CodeError;

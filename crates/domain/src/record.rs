@@ -289,7 +289,7 @@ pub struct MilitaryHistory {
 }
 
 /// One vital-sign reading (`clinical.patient_vitals`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Vital {
     pub vital_id: i64,
@@ -324,7 +324,7 @@ pub struct Vital {
 
 /// One allergy (`clinical.patient_allergies`). The store returns active and
 /// inactive rows; the web filters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Allergy {
     pub allergy_id: i64,
@@ -370,7 +370,7 @@ pub struct AllergyReaction {
 }
 
 /// One outpatient prescription (`clinical.patient_medications_outpatient`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutpatientMedication {
     pub medication_outpatient_id: i64,
@@ -538,7 +538,7 @@ pub struct FlagHistoryEntry {
 }
 
 /// One inpatient admission (`clinical.patient_encounters`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Encounter {
     pub encounter_id: i64,
@@ -681,7 +681,7 @@ pub struct Immunization {
 /// One problem-list entry (`clinical.patient_problems`), carrying the
 /// patient-level aggregates (Charlson index, counts, `has_*` condition flags)
 /// denormalised onto every row.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     pub problem_id: i64,

@@ -70,6 +70,7 @@ pub async fn up(opts: &UpOptions) -> Result<()> {
 /// Ports of the services (0 = any free port).
 #[derive(Debug, Clone, Copy)]
 pub struct Ports {
+    pub web: u16,
     pub ccow: u16,
     pub vista: u16,
     /// First XWB port (one per VistA site).
@@ -79,6 +80,7 @@ pub struct Ports {
 impl Default for Ports {
     fn default() -> Self {
         Ports {
+            web: 8000,
             ccow: 8001,
             vista: 8003,
             xwb: 9430,
@@ -86,8 +88,29 @@ impl Default for Ports {
     }
 }
 
+/// How the launcher runs the web app.
+#[derive(Debug, Clone)]
+pub struct WebOptions {
+    /// The demo clinicians' password.
+    pub demo_password: String,
+    pub bcrypt_cost: u32,
+    /// Sliding session window.
+    pub session_timeout: std::time::Duration,
+}
+
+impl Default for WebOptions {
+    fn default() -> Self {
+        WebOptions {
+            demo_password: web::config::DEV_DEMO_PASSWORD.to_string(),
+            bcrypt_cost: 12,
+            session_timeout: std::time::Duration::from_secs(25 * 60),
+        }
+    }
+}
+
 /// The services running in this process.
 pub struct Running {
+    pub web: std::net::SocketAddr,
     pub ccow: std::net::SocketAddr,
     pub vista: std::net::SocketAddr,
     /// Site → XWB port.
@@ -119,16 +142,42 @@ async fn bind(port: u16, what: &str) -> Result<tokio::net::TcpListener> {
         })
 }
 
-/// Starts the CCOW vault (SQLite store in the data dir, development issuer)
-/// and the VistA simulator (with its per-site latency) on loopback.
-pub async fn start(data: &std::path::Path, ports: Ports) -> Result<Running> {
+/// Starts the web app (serving DB and issuer key in the data dir, demo
+/// clinicians seeded), the CCOW vault (SQLite store in the data dir,
+/// trusting the web app's issuer and its session introspection, plus the
+/// development issuer) and the VistA simulator (with its per-site latency),
+/// all on loopback.
+pub async fn start(data: &std::path::Path, ports: Ports, web_opts: &WebOptions) -> Result<Running> {
     let (stop, rx) = tokio::sync::watch::channel(false);
     let until = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
 
+    let web_l = bind(ports.web, "web").await?;
+    let web_addr = web_l.local_addr()?;
     let ccow_l = bind(ports.ccow, "ccow").await?;
     let ccow_addr = ccow_l.local_addr()?;
+    let vista_l = bind(ports.vista, "vista").await?;
+    let vista_addr = vista_l.local_addr()?;
+
+    let mut wc = web::config::Config::development(data);
+    wc.bind = web_addr;
+    wc.public_url = format!("http://{web_addr}");
+    wc.ccow_url = Some(format!("http://{ccow_addr}"));
+    wc.vista_url = Some(format!("http://{vista_addr}"));
+    wc.login.bcrypt_cost = web_opts.bcrypt_cost;
+    wc.session.timeout = web_opts.session_timeout;
+    let introspection_key = wc.introspection_key.clone();
+    let issuer_url = wc.issuer_url();
+    let web_state = web::build(wc).await.context("starting the web app")?;
+    web::seed::demo_users(
+        web_state.store(),
+        &web_opts.demo_password,
+        web_opts.bcrypt_cost,
+    )
+    .await
+    .context("seeding the demo clinicians")?;
+
     let mut cc = ccow::config::Config::development(data);
     cc.bind = ccow_addr;
     cc.public_url = format!("http://{ccow_addr}");
@@ -136,10 +185,11 @@ pub async fn start(data: &std::path::Path, ports: Ports) -> Result<Running> {
     if let Some(d) = &mut cc.identity.development {
         d.issuer = format!("http://{ccow_addr}/dev-issuer");
     }
+    cc.identity.oidc_issuers = vec![issuer_url];
+    cc.session_introspection = Some(format!("http://{web_addr}/api/auth/introspect"));
+    cc.session_introspection_secret = introspection_key;
     let ccow_state = ccow::build(cc).await.context("starting the CCOW vault")?;
 
-    let vista_l = bind(ports.vista, "vista").await?;
-    let vista_addr = vista_l.local_addr()?;
     let mut vc = vista::config::Config::development(data.join("mock").join("vista"));
     vc.http = vista_addr;
     vc.xwb_base_port = ports.xwb;
@@ -148,6 +198,10 @@ pub async fn start(data: &std::path::Path, ports: Ports) -> Result<Running> {
     let xwb_ports = vista_state.xwb_ports.lock().expect("ports").clone();
 
     let tasks = vec![
+        (
+            "web",
+            tokio::spawn(web::serve(web_l, web_state, until(rx.clone()))),
+        ),
         (
             "ccow",
             tokio::spawn(ccow::serve(ccow_l, ccow_state, until(rx.clone()))),
@@ -158,6 +212,7 @@ pub async fn start(data: &std::path::Path, ports: Ports) -> Result<Running> {
         ),
     ];
     Ok(Running {
+        web: web_addr,
         ccow: ccow_addr,
         vista: vista_addr,
         xwb: xwb_ports,

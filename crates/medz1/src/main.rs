@@ -31,6 +31,9 @@ enum Command {
         /// Regenerate the demo CDW even if one exists.
         #[arg(long)]
         regenerate: bool,
+        /// Web UI port.
+        #[arg(long, default_value_t = 8000)]
+        web_port: u16,
         /// CCOW vault port.
         #[arg(long, default_value_t = 8001)]
         ccow_port: u16,
@@ -60,6 +63,7 @@ async fn main() -> Result<()> {
             patients,
             seed,
             regenerate,
+            web_port,
             ccow_port,
             vista_port,
             xwb_port,
@@ -76,16 +80,35 @@ async fn main() -> Result<()> {
             if no_serve {
                 return Ok(());
             }
+            let demo_password = match std::env::var("MEDZ1_DEMO_PASSWORD") {
+                Ok(p) if !p.is_empty() => p,
+                _ => web::config::DEV_DEMO_PASSWORD.to_string(),
+            };
             let running = medz1::start(
                 &data,
                 medz1::Ports {
+                    web: web_port,
                     ccow: ccow_port,
                     vista: vista_port,
                     xwb: xwb_port,
                 },
+                &medz1::WebOptions {
+                    demo_password: demo_password.clone(),
+                    ..Default::default()
+                },
             )
             .await?;
+            let shown = if std::env::var("MEDZ1_DEMO_PASSWORD").is_ok_and(|p| !p.is_empty()) {
+                "the value of MEDZ1_DEMO_PASSWORD".to_string()
+            } else {
+                format!(
+                    "{demo_password} (development default; set MEDZ1_DEMO_PASSWORD to change it)"
+                )
+            };
             println!("\nmed-z1 is up:");
+            println!("  web    http://{}  ← open this", running.web);
+            println!("         sign in as clinician.alpha@va.gov … clinician.golf@va.gov");
+            println!("         password: {shown}");
             println!(
                 "  ccow   http://{}  (API docs: /docs; token: cargo run -p ccow -- dev-token --sub USER with CCOW_DATA_DIR={})",
                 running.ccow,
@@ -101,7 +124,6 @@ async fn main() -> Result<()> {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
-            println!("  web    not built yet (issues #6, #7)");
             println!("\nCtrl-C stops everything.");
             tokio::signal::ctrl_c().await?;
             println!("stopping…");

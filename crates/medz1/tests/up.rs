@@ -68,7 +68,7 @@ async fn up_rejects_a_patient_count_below_the_personas() {
 }
 
 #[tokio::test]
-async fn start_runs_the_vault_and_the_simulator_until_stopped() {
+async fn start_runs_web_vault_and_simulator_until_stopped() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     medz1::up(&medz1::UpOptions {
@@ -83,9 +83,15 @@ async fn start_runs_the_vault_and_the_simulator_until_stopped() {
     let running = medz1::start(
         &data,
         medz1::Ports {
+            web: 0,
             ccow: 0,
             vista: 0,
             xwb: 0,
+        },
+        &medz1::WebOptions {
+            demo_password: "stack-test".into(),
+            bcrypt_cost: 4,
+            ..Default::default()
         },
     )
     .await
@@ -103,8 +109,14 @@ async fn start_runs_the_vault_and_the_simulator_until_stopped() {
     let health = get(format!("http://{}/health", running.vista)).await;
     assert_eq!(health["sites"], serde_json::json!(["200", "500", "630"]));
     assert_eq!(running.xwb.len(), 3);
-    let (ccow, vista) = (running.ccow, running.vista);
+    let web_health = get(format!("http://{}/health", running.web)).await;
+    assert_eq!(web_health["database"], "ok");
+    let (web, ccow, vista) = (running.web, running.ccow, running.vista);
     running.stop().await.unwrap();
+    assert!(
+        reqwest::get(format!("http://{web}/health")).await.is_err(),
+        "web stopped"
+    );
     assert!(
         reqwest::get(format!("http://{ccow}/health")).await.is_err(),
         "ccow stopped"
