@@ -159,6 +159,20 @@ pub(crate) struct Audit<'a> {
     pub session_id: Option<&'a str>,
 }
 
+impl<'a> Audit<'a> {
+    /// A failure of a known user's sign-in (`login_failed`, `lockout`).
+    fn user_failure(event: &'a str, user: &'a store::auth::User, reason: &'a str) -> Audit<'a> {
+        Audit {
+            event,
+            user_id: Some(&user.user_id),
+            email: Some(&user.email),
+            success: false,
+            reason: Some(reason),
+            session_id: None,
+        }
+    }
+}
+
 pub(crate) async fn audit(app: &AppState, meta: &ClientMeta, a: Audit<'_>) {
     let event = AuditEvent {
         user_id: a.user_id.map(str::to_string),
@@ -419,14 +433,7 @@ pub async fn login(
         audit(
             &app,
             &meta,
-            Audit {
-                event: "login_failed",
-                user_id: Some(&user.user_id),
-                email: Some(&user.email),
-                success: false,
-                reason: Some("Account locked"),
-                session_id: None,
-            },
+            Audit::user_failure("login_failed", &user, "Account locked"),
         )
         .await;
         return Ok(form_again(
@@ -438,14 +445,7 @@ pub async fn login(
         audit(
             &app,
             &meta,
-            Audit {
-                event: "login_failed",
-                user_id: Some(&user.user_id),
-                email: Some(&user.email),
-                success: false,
-                reason: Some("Account inactive"),
-                session_id: None,
-            },
+            Audit::user_failure("login_failed", &user, "Account inactive"),
         )
         .await;
         return Ok(form_again(
@@ -468,31 +468,12 @@ pub async fn login(
         audit(
             &app,
             &meta,
-            Audit {
-                event: "login_failed",
-                user_id: Some(&user.user_id),
-                email: Some(&user.email),
-                success: false,
-                reason: Some("Invalid password"),
-                session_id: None,
-            },
+            Audit::user_failure("login_failed", &user, "Invalid password"),
         )
         .await;
         if failed.locked_now {
             let reason = format!("{} consecutive failed sign-in attempts", failed.attempts);
-            audit(
-                &app,
-                &meta,
-                Audit {
-                    event: "lockout",
-                    user_id: Some(&user.user_id),
-                    email: Some(&user.email),
-                    success: false,
-                    reason: Some(&reason),
-                    session_id: None,
-                },
-            )
-            .await;
+            audit(&app, &meta, Audit::user_failure("lockout", &user, &reason)).await;
             return Ok(form_again(
                 StatusCode::FORBIDDEN,
                 locked_message(&app, lock_until),
