@@ -469,6 +469,22 @@ async fn domain_pages_and_refresh_from_vista() {
     // The answers are cached: the page shows them again on reload.
     b.refresh().await;
     b.wait_text(".vista-panel__status", "today", WAIT).await;
+    // The other refresh flows.
+    for domain in ["allergies", "medications", "encounters", "problems"] {
+        b.goto(&format!("{}/patient/ICN100001/{domain}", stack.web))
+            .await;
+        let button = format!("#vista-refresh-{domain}");
+        b.wait_for(&button, WAIT).await;
+        b.click(&button).await;
+        b.wait_text(".vista-panel__status", "today", Duration::from_secs(20))
+            .await;
+        let panel = b.text(".vista-panel").await;
+        assert!(panel.contains("refreshed"), "{domain}: {panel}");
+        assert!(!panel.contains("could not be read"), "{domain}: {panel}");
+        b.assert_no_axe_violations(&format!("{domain} page after a VistA refresh"))
+            .await;
+    }
+    b.screenshot("medications-refreshed").await;
     // Every domain page renders and passes axe; the sidebar's short links
     // lead to the context patient's pages.
     for domain in [

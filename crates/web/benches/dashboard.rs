@@ -4,7 +4,8 @@
 //!
 //! (a) the 11 widget requests of a dashboard — one at a time, and all 11
 //!     at once as the browser sends them (per request and per dashboard);
-//! (b) patient search by name prefix.
+//! (b) patient search by name prefix;
+//! (c) every domain's full page (issue #7), default and filtered.
 //!
 //! `cargo bench -p web --bench dashboard`. Environment: `BENCH_PATIENTS`
 //! (default 100000), `BENCH_SAMPLE` (patients with clinical rows, default
@@ -598,13 +599,17 @@ async fn sign_in(base: &str) -> reqwest::Client {
 }
 
 async fn timed_get(http: &reqwest::Client, url: String) -> f64 {
+    timed(http, url, true).await
+}
+
+/// One GET, as HTMX sends it or as a browser navigating (`htmx` false).
+async fn timed(http: &reqwest::Client, url: String, htmx: bool) -> f64 {
     let t = Instant::now();
-    let r = http
-        .get(&url)
-        .header("HX-Request", "true")
-        .send()
-        .await
-        .expect("GET");
+    let mut rb = http.get(&url);
+    if htmx {
+        rb = rb.header("HX-Request", "true");
+    }
+    let r = rb.send().await.expect("GET");
     let status = r.status();
     let body = r.bytes().await.expect("body");
     let ms = t.elapsed().as_secs_f64() * 1e3;
@@ -713,6 +718,42 @@ async fn bench(label: &str, store: Store, patients: usize, sample: usize, iters:
     }
     println!("(b) patient search by name prefix:");
     println!("  {:>14}: {}", "search", percentiles(ms));
+
+    // (c) Every domain's full page (issue #7: p95 under 50 ms server-side),
+    // with its default filters and one filtered/sorted/paged variant.
+    const PAGES: [(&str, &str); 13] = [
+        ("demographics", ""),
+        ("tasks", ""),
+        ("vitals", ""),
+        ("vitals", "?vital_type=BP&sort=abnormal&page_size=10&page=2"),
+        ("allergies", ""),
+        ("history", ""),
+        ("medications", "?medication_type=outpatient&sort=drug_name"),
+        ("immunizations", ""),
+        ("labs", ""),
+        (
+            "labs",
+            "?abnormal_only=true&sort_by=lab_test_name&page_size=50",
+        ),
+        ("notes", ""),
+        ("encounters", ""),
+        ("problems", ""),
+    ];
+    println!("(c) full domain pages:");
+    for (domain, query) in PAGES {
+        let mut ms = Vec::with_capacity(iters);
+        for i in 0..iters {
+            let p = i % sample;
+            let url = format!("{base}/patient/{}/{domain}{query}", icn(p * stride));
+            ms.push(timed(&http, url, false).await);
+        }
+        let name = if query.is_empty() {
+            domain.to_string()
+        } else {
+            format!("{domain} (filtered)")
+        };
+        println!("  {name:>22}: {}", percentiles(ms));
+    }
 
     let _ = tx.send(());
     let _ = server.await;
