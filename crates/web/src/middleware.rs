@@ -68,8 +68,7 @@ pub enum Audience {
 }
 
 impl Audience {
-    pub fn of(method: &Method, path: &str, headers: &HeaderMap) -> Audience {
-        let _ = method;
+    pub fn of(path: &str, headers: &HeaderMap) -> Audience {
         if headers.get("hx-request").is_some_and(|v| v == "true") {
             Audience::Htmx
         } else if path.starts_with("/api/") {
@@ -82,7 +81,7 @@ impl Audience {
 
 /// Renders responses carrying an [`ErrorInfo`] for their audience.
 pub async fn render_errors(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    let audience = Audience::of(req.method(), req.uri().path(), req.headers());
+    let audience = Audience::of(req.uri().path(), req.headers());
     let resp = next.run(req).await;
     let Some(info) = resp.extensions().get::<ErrorInfo>().cloned() else {
         return resp;

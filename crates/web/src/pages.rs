@@ -14,7 +14,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Json};
 use chrono::{NaiveDate, Utc};
 use domain::flags::{ReviewStatus, review_status};
-use domain::record::{Flag, FlagHistoryEntry, PatientSummary, SearchKind};
+use domain::record::{Demographics, Flag, FlagHistoryEntry, PatientSummary, SearchKind};
 use serde::Deserialize;
 
 /// Most results the patient search returns.
@@ -43,25 +43,28 @@ pub fn flag_overdue(f: &Flag, today: NaiveDate) -> bool {
 /// A context naming a patient that is not in the serving DB shows no
 /// patient.
 pub async fn header_view(app: &AppState, ctx: &ccow::Context) -> Result<HeaderView> {
-    let Some(icn) = &ctx.icn else {
-        return Ok(HeaderView {
+    let patient = match &ctx.icn {
+        Some(icn) => app.store().patient(icn).await?,
+        None => None,
+    };
+    match patient {
+        Some(d) => header_for(app, &d, ctx.shared).await,
+        None => Ok(HeaderView {
             patient: None,
             shared: ctx.shared,
-        });
-    };
-    let Some(d) = app.store().patient(icn).await? else {
-        return Ok(HeaderView {
-            patient: None,
-            shared: ctx.shared,
-        });
-    };
-    let flags = app.store().flags(icn).await?;
+        }),
+    }
+}
+
+/// The header of an already loaded patient (reads only the flags).
+pub async fn header_for(app: &AppState, d: &Demographics, shared: bool) -> Result<HeaderView> {
+    let flags = app.store().flags(&d.icn).await?;
     let today = today();
     let active = flags.iter().filter(|f| f.is_active).count();
     let overdue = flags.iter().filter(|f| flag_overdue(f, today)).count();
     Ok(HeaderView {
-        patient: Some(PatientHeader::new(&d, active, overdue)),
-        shared: ctx.shared,
+        patient: Some(PatientHeader::new(d, active, overdue)),
+        shared,
     })
 }
 

@@ -265,7 +265,17 @@ fn parse_all<T>(
     out
 }
 
-/// The merged view from a snapshot (or the serving DB alone).
+/// 404 unless the patient is in the serving DB (checked once per request,
+/// before any VistA call).
+async fn known_patient(app: &AppState, icn: &str) -> Result<()> {
+    match app.store().patient(icn).await? {
+        Some(_) => Ok(()),
+        None => Err(WebError::patient_not_found()),
+    }
+}
+
+/// The merged view from a snapshot (or the serving DB alone), for a
+/// patient [`known_patient`] accepted.
 pub async fn view(
     app: &AppState,
     icn: &str,
@@ -274,9 +284,6 @@ pub async fn view(
     snapshot: Option<&Snapshot>,
 ) -> Result<RealtimeView> {
     let store = app.store();
-    if store.patient(icn).await?.is_none() {
-        return Err(WebError::patient_not_found());
-    }
     let today = Utc::now().date_naive();
     let t_minus_1 = today.checked_sub_days(Days::new(1)).unwrap_or(today);
     let mut failed = Vec::new();
@@ -420,9 +427,7 @@ pub async fn refresh(
     Path((icn, name)): Path<(String, String)>,
 ) -> Result<Json<RealtimeView>> {
     let domain = parse_domain(&name)?;
-    if app.store().patient(&icn).await?.is_none() {
-        return Err(WebError::patient_not_found());
-    }
+    known_patient(&app, &icn).await?;
     let snapshot = link(&app)?.refresh(&user, &icn, domain).await?;
     Ok(Json(
         view(&app, &icn, domain, &name, Some(&snapshot)).await?,
@@ -447,6 +452,7 @@ pub async fn cached(
     Path((icn, name)): Path<(String, String)>,
 ) -> Result<Json<RealtimeView>> {
     let domain = parse_domain(&name)?;
+    known_patient(&app, &icn).await?;
     let snapshot = app.vista().and_then(|v| v.cached(&user, &icn, domain));
     Ok(Json(
         view(&app, &icn, domain, &name, snapshot.as_deref()).await?,
@@ -573,6 +579,7 @@ pub async fn panel_cached(
     Path((icn, name)): Path<(String, String)>,
 ) -> Result<axum::response::Html<String>> {
     let domain = parse_domain(&name)?;
+    known_patient(&app, &icn).await?;
     let snapshot = app.vista().and_then(|v| v.cached(&user, &icn, domain));
     panel(&app, icn, name, domain, snapshot.as_deref()).await
 }
@@ -585,9 +592,7 @@ pub async fn panel_refresh(
     Path((icn, name)): Path<(String, String)>,
 ) -> Result<axum::response::Html<String>> {
     let domain = parse_domain(&name)?;
-    if app.store().patient(&icn).await?.is_none() {
-        return Err(WebError::patient_not_found());
-    }
+    known_patient(&app, &icn).await?;
     let snapshot = link(&app)?.refresh(&user, &icn, domain).await?;
     panel(&app, icn, name, domain, Some(&snapshot)).await
 }

@@ -26,7 +26,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::ccow;
 use crate::error::{Result, WebError};
-use crate::pages::header_view;
+use crate::pages::header_for;
 use crate::view::Shell;
 use axum::Router;
 use axum::extract::State;
@@ -127,12 +127,14 @@ impl PageContext {
             .patient(icn)
             .await?
             .ok_or_else(WebError::patient_not_found)?;
-        let mut ctx = ccow::current(app, user).await?;
-        if ctx.icn.as_deref() != Some(icn) {
-            ctx.shared = ccow::set(app, user, icn).await?;
-            ctx.icn = Some(icn.to_string());
-        }
-        let header = header_view(app, &ctx).await?;
+        let ctx = ccow::current(app, user).await?;
+        let shared = if ctx.icn.as_deref() == Some(icn) {
+            ctx.shared
+        } else {
+            ccow::set(app, user, icn).await?
+        };
+        // The patient is loaded already: the header needs only its flags.
+        let header = header_for(app, &patient, shared).await?;
         let shell = Shell::new(app, user, &header, active).await;
         let current_through = shell.current_through.clone();
         Ok(PageContext {
