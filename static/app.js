@@ -126,6 +126,19 @@
     document.body.setAttribute("data-ccow-listening", "true");
   }
 
+  // "Refresh from VistA" posts a plain form; the sites can take a few
+  // seconds, so say so and block a second click.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-vista-refresh")) return;
+    var button = form.querySelector("button[type=submit]");
+    if (!button) return;
+    if (button.disabled) { ev.preventDefault(); return; }
+    button.disabled = true;
+    button.textContent = "Asking VistA…";
+    form.setAttribute("aria-busy", "true");
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     var collapsed = false;
     try { collapsed = localStorage.getItem(SIDEBAR_KEY) === "1"; } catch (e) { /* private mode */ }

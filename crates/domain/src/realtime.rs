@@ -510,6 +510,244 @@ pub fn allergy_key(a: &Allergy) -> String {
     a.allergen_standardized.trim().to_ascii_uppercase()
 }
 
+/// A serving row type that a VistA refresh merges into: how a site's
+/// answer reads into it, its clinical key and its clinical date.
+pub trait Realtime: Sized {
+    /// The refresh that supplies these rows.
+    const DOMAIN: Domain;
+    /// Reads one site's answer.
+    fn parse(icn: &str, site: &str, answer: &str) -> Result<Parsed<Self>, ParseError>;
+    /// The clinical key (the same record has the same key in both sources).
+    fn key(&self) -> String;
+    /// The date compared with T-1 (`None`: undated, the serving DB keeps it).
+    fn clinical_date(&self) -> Option<NaiveDate>;
+    /// `(source_system, source_id)`.
+    fn source(&self) -> (&str, &str);
+    /// The VistA station a row read from a site's answer came from (its
+    /// id is `vista:{site}:…`); `None` for serving rows.
+    fn vista_site(&self) -> Option<&str> {
+        let (system, id) = self.source();
+        if system != VISTA_SOURCE {
+            return None;
+        }
+        id.strip_prefix("vista:")
+            .and_then(|rest| rest.split(':').next())
+            .filter(|s| !s.is_empty())
+    }
+}
+
+impl Realtime for Vital {
+    const DOMAIN: Domain = Domain::Vitals;
+    fn parse(icn: &str, site: &str, answer: &str) -> Result<Parsed<Self>, ParseError> {
+        parse_vitals(icn, site, answer)
+    }
+    fn key(&self) -> String {
+        vital_key(self)
+    }
+    fn clinical_date(&self) -> Option<NaiveDate> {
+        Some(self.taken_datetime.date())
+    }
+    fn source(&self) -> (&str, &str) {
+        (&self.source_system, &self.source_id)
+    }
+}
+
+impl Realtime for Allergy {
+    const DOMAIN: Domain = Domain::Allergies;
+    fn parse(icn: &str, site: &str, answer: &str) -> Result<Parsed<Self>, ParseError> {
+        parse_allergies(icn, site, answer)
+    }
+    fn key(&self) -> String {
+        allergy_key(self)
+    }
+    fn clinical_date(&self) -> Option<NaiveDate> {
+        Some(self.origination_date.date())
+    }
+    fn source(&self) -> (&str, &str) {
+        (&self.source_system, &self.source_id)
+    }
+}
+
+impl Realtime for OutpatientMedication {
+    const DOMAIN: Domain = Domain::Medications;
+    fn parse(icn: &str, site: &str, answer: &str) -> Result<Parsed<Self>, ParseError> {
+        parse_medications(icn, site, answer)
+    }
+    fn key(&self) -> String {
+        medication_key(self)
+    }
+    fn clinical_date(&self) -> Option<NaiveDate> {
+        self.issue_date.map(|d| d.date())
+    }
+    fn source(&self) -> (&str, &str) {
+        (&self.source_system, &self.source_id)
+    }
+}
+
+impl Realtime for Encounter {
+    const DOMAIN: Domain = Domain::Encounters;
+    fn parse(icn: &str, site: &str, answer: &str) -> Result<Parsed<Self>, ParseError> {
+        parse_encounters(icn, site, answer)
+    }
+    fn key(&self) -> String {
+        encounter_key(self)
+    }
+    /// The discharge (or, while admitted, the admission): a stay that ended
+    /// yesterday is recent even if it began last month.
+    fn clinical_date(&self) -> Option<NaiveDate> {
+        Some(
+            self.discharge_datetime
+                .unwrap_or(self.admit_datetime)
+                .date(),
+        )
+    }
+    fn source(&self) -> (&str, &str) {
+        (&self.source_system, &self.source_id)
+    }
+}
+
+impl Realtime for Problem {
+    const DOMAIN: Domain = Domain::Problems;
+    fn parse(icn: &str, site: &str, answer: &str) -> Result<Parsed<Self>, ParseError> {
+        parse_problems(icn, site, answer)
+    }
+    fn key(&self) -> String {
+        problem_key(self)
+    }
+    fn clinical_date(&self) -> Option<NaiveDate> {
+        self.last_modified_date.or(self.onset_date)
+    }
+    fn source(&self) -> (&str, &str) {
+        (&self.source_system, &self.source_id)
+    }
+}
+
+/// [`merge`] by the row type's own key and date.
+pub fn merge_rows<T: Realtime>(
+    serving: Vec<T>,
+    vista: Vec<(String, Vec<T>)>,
+    t_minus_1: NaiveDate,
+) -> MergeResult<T> {
+    merge(serving, vista, T::key, T::clinical_date, t_minus_1)
+}
+
+/// `ORWPT PTINQ`: what a site has on file for the patient.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Inquiry {
+    /// `LAST,FIRST MIDDLE` as the site spells it.
+    pub name: String,
+    /// The SSN as the site has it (callers show only the last four).
+    #[serde(skip)]
+    pub ssn: String,
+    /// Last four digits of the SSN.
+    pub ssn_last4: Option<String>,
+    /// Date of birth.
+    pub dob: Option<NaiveDate>,
+    /// `M` or `F`, uppercased.
+    pub sex: Option<String>,
+    /// E.g. `VETERAN`.
+    pub veteran_status: Option<String>,
+}
+
+/// `ORWPT PTINQ`: `NAME^SSN^DOB(FileMan)^SEX^VETERAN_STATUS`, one line.
+pub fn parse_inquiry(answer: &str) -> Result<Inquiry, ParseError> {
+    let parsed = parse_with(answer, 5, |p| {
+        let name = opt(&p[0]).ok_or("empty name")?;
+        let dob = match opt(&p[2]) {
+            None => None,
+            Some(d) => Some(
+                parse_fileman(&d)
+                    .map_err(|e| format!("bad DOB {d:?}: {e}"))?
+                    .to_datetime()
+                    .date(),
+            ),
+        };
+        let digits: String = p[1].chars().filter(char::is_ascii_digit).collect();
+        Ok(Inquiry {
+            name,
+            ssn_last4: (digits.len() >= 4).then(|| digits[digits.len() - 4..].to_string()),
+            ssn: p[1].trim().to_string(),
+            dob,
+            sex: opt(&p[3]).map(|s| s.to_ascii_uppercase()),
+            veteran_status: opt(&p[4]),
+        })
+    })?;
+    match (
+        parsed.rows.into_iter().next(),
+        parsed.errors.into_iter().next(),
+    ) {
+        (Some(row), _) => Ok(row),
+        (None, Some(e)) => Err(e),
+        (None, None) => Err(ParseError::Site("empty answer".into())),
+    }
+}
+
+/// One field of a demographics comparison.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldCheck {
+    /// `name`, `date_of_birth`, `sex`, `ssn_last4` or `veteran_status`.
+    pub field: &'static str,
+    /// What the serving DB has (yesterday's warehouse load).
+    pub serving: Option<String>,
+    /// What the site has today.
+    pub vista: Option<String>,
+    /// Whether they agree (names compared without case, spacing or commas).
+    pub matches: bool,
+}
+
+fn name_words(s: &str) -> Vec<String> {
+    let mut w: Vec<String> = s
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_ascii_uppercase())
+        .collect();
+    w.sort();
+    w
+}
+
+/// Compares the serving DB's demographics with a site's inquiry, field by
+/// field (name, DOB, sex, SSN last four, veteran status). A field the site
+/// has and the serving DB lacks counts as a difference; one the site does
+/// not report is left out.
+pub fn compare_demographics(d: &crate::record::Demographics, i: &Inquiry) -> Vec<FieldCheck> {
+    let serving_name = match (&d.name_last, &d.name_first) {
+        (Some(l), Some(f)) => Some(format!("{l},{f}")),
+        (Some(l), None) => Some(l.clone()),
+        _ => d.name_display.clone(),
+    };
+    let mut out = vec![FieldCheck {
+        field: "name",
+        matches: serving_name.as_deref().is_some_and(|s| {
+            // The site may add a middle name the warehouse does not carry.
+            let (a, b) = (name_words(s), name_words(&i.name));
+            a.iter().all(|w| b.contains(w))
+        }),
+        serving: serving_name,
+        vista: Some(i.name.clone()),
+    }];
+    let fmt = |d: Option<NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string());
+    let mut field = |field, serving: Option<String>, vista: Option<String>| {
+        if vista.is_some() {
+            out.push(FieldCheck {
+                field,
+                matches: serving.as_deref().map(str::to_ascii_uppercase)
+                    == vista.as_deref().map(str::to_ascii_uppercase),
+                serving,
+                vista,
+            });
+        }
+    };
+    field("date_of_birth", fmt(d.dob), fmt(i.dob));
+    field("sex", d.sex.clone(), i.sex.clone());
+    field("ssn_last4", d.ssn_last4.clone(), i.ssn_last4.clone());
+    field(
+        "veteran_status",
+        d.veteran_status.clone(),
+        i.veteran_status.clone(),
+    );
+    out
+}
+
 /// Where a merged row came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
@@ -874,5 +1112,67 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(encounter_key(&e), "202602062135");
+    }
+
+    #[test]
+    fn rows_know_their_vista_site() {
+        let parsed = parse_vitals("ICN1", "200", "PULSE^72^/min^3260207.0845^NURSE,A").unwrap();
+        let v = &parsed.rows[0];
+        assert_eq!(v.vista_site(), Some("200"));
+        assert_eq!(<Vital as Realtime>::DOMAIN, Domain::Vitals);
+        let serving = vital("PULSE", "2026-02-07 08:45", "70", "CDWWork");
+        assert_eq!(serving.vista_site(), None);
+        // A forged id without the VistA source is not a VistA row.
+        let forged = Vital {
+            source_id: "vista:200:x".into(),
+            ..serving.clone()
+        };
+        assert_eq!(forged.vista_site(), None);
+        // merge_rows uses the type's own key: same reading, same minute.
+        let m = merge_rows(
+            vec![serving],
+            vec![("200".into(), parsed.rows)],
+            d("2026-02-06"),
+        );
+        assert_eq!((m.rows.len(), m.replaced_by_vista), (1, 1));
+        assert_eq!(m.rows[0].origin, Origin::Vista("200".into()));
+    }
+
+    #[test]
+    fn inquiry_reads_and_compares() {
+        let i = parse_inquiry("DOOREE,ADAM Q^666-12-6789^2800102^M^VETERAN").unwrap();
+        assert_eq!(i.name, "DOOREE,ADAM Q");
+        assert_eq!(i.ssn_last4.as_deref(), Some("6789"));
+        assert_eq!(i.dob, Some(d("1980-01-02")));
+        assert_eq!(i.sex.as_deref(), Some("M"));
+        assert!(matches!(
+            parse_inquiry("-1^Patient ICN9 not registered at site 200"),
+            Err(ParseError::Site(m)) if m.contains("not registered")
+        ));
+        assert!(matches!(
+            parse_inquiry("DOOREE,ADAM^1^BADDATE^M^VETERAN"),
+            Err(ParseError::Line { .. })
+        ));
+        assert!(parse_inquiry("").is_err());
+        let mut serving = crate::record::Demographics {
+            name_last: Some("Dooree".into()),
+            name_first: Some("Adam".into()),
+            dob: Some(d("1980-01-02")),
+            sex: Some("M".into()),
+            ssn_last4: Some("6789".into()),
+            veteran_status: Some("Veteran".into()),
+            ..Default::default()
+        };
+        let checks = compare_demographics(&serving, &i);
+        assert_eq!(checks.len(), 5);
+        assert!(checks.iter().all(|c| c.matches), "{checks:?}");
+        serving.dob = Some(d("1980-01-03"));
+        serving.ssn_last4 = None;
+        let differ: Vec<&str> = compare_demographics(&serving, &i)
+            .into_iter()
+            .filter(|c| !c.matches)
+            .map(|c| c.field)
+            .collect();
+        assert_eq!(differ, ["date_of_birth", "ssn_last4"]);
     }
 }

@@ -227,7 +227,7 @@ impl TaskUpdate {
 
 /// A patient's demographics: `clinical.patient_demographics` without the
 /// full `ssn`, which is never read out of the database.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Demographics {
     /// Equals the ICN.

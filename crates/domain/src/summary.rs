@@ -476,7 +476,8 @@ pub fn status_is_active(status: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MedicationItem {
-    /// `rxout_{id}` or `bcma_{id}`.
+    /// `rxout_{id}` or `bcma_{id}`; a prescription from a VistA refresh
+    /// keeps its own id, `vista:{site}:{rx}`.
     pub medication_id: String,
     /// `outpatient` or `inpatient`.
     #[serde(rename = "type")]
@@ -500,6 +501,9 @@ pub struct MedicationItem {
     pub days_supply: Option<i64>,
     pub refills_remaining: Option<i64>,
     pub expiration_date: Option<NaiveDateTime>,
+    /// The VistA station of a prescription from today's refresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vista_site: Option<String>,
 }
 
 fn drug_name(names: [&Option<String>; 4]) -> String {
@@ -512,9 +516,15 @@ fn drug_name(names: [&Option<String>; 4]) -> String {
 
 /// The unified row of an outpatient prescription.
 pub fn outpatient_item(m: &OutpatientMedication, today: NaiveDate) -> MedicationItem {
+    use crate::realtime::Realtime;
     let status = outpatient_status(m, today);
+    let vista_site = m.vista_site().map(str::to_string);
     MedicationItem {
-        medication_id: format!("rxout_{}", m.medication_outpatient_id),
+        medication_id: match vista_site {
+            Some(_) => m.source_id.clone(),
+            None => format!("rxout_{}", m.medication_outpatient_id),
+        },
+        vista_site,
         medication_type: "outpatient".into(),
         date: m.issue_date,
         drug_name: drug_name([
@@ -573,6 +583,7 @@ pub fn inpatient_item(m: &InpatientMedication) -> MedicationItem {
         days_supply: None,
         refills_remaining: None,
         expiration_date: None,
+        vista_site: None,
     }
 }
 

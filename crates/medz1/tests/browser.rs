@@ -458,19 +458,39 @@ async fn domain_pages_and_refresh_from_vista() {
     );
     b.assert_no_axe_violations("vitals page").await;
     b.click("#vista-refresh-vitals").await;
-    // The simulator answers within its per-site latency (1-3 s).
+    // The form posts, the simulator answers within its per-site latency
+    // (1-3 s) and the page comes back with today's rows in its table.
     b.wait_text(".vista-panel__status", "today", Duration::from_secs(20))
         .await;
-    let panel = b.text(".vista-panel").await;
-    assert!(panel.contains("VistA (site 200)"), "{panel}");
+    let row = b.wait_for("tr[data-vista-site='200']", WAIT).await;
+    assert!(row.text().await.unwrap().contains("VistA (site 200)"));
     b.assert_no_axe_violations("vitals page after a VistA refresh")
         .await;
     b.screenshot("vitals-refreshed").await;
-    // The answers are cached: the page shows them again on reload.
-    b.refresh().await;
+    // VistA rows take part in the filters: the pulse pill lists pulses
+    // only, today's among them.
+    b.click("a[data-vital-pill='P']").await;
+    wait_param(&b, "vital_type", "P").await;
+    let rows = b.find_all("tr[data-vital]").await;
+    assert!(!rows.is_empty());
+    for r in &rows {
+        assert_eq!(r.attr("data-vital").await.unwrap().as_deref(), Some("P"));
+    }
+    assert!(b.exists("tr[data-vista-site='200']").await, "a VistA pulse");
+    // The answers are cached: the page shows them again on reload, and
+    // the sort keeps the filter.
+    choose(&b, "#vitals-sort", "oldest").await;
+    wait_param(&b, "sort", "oldest").await;
+    assert_eq!(param(&b, "vital_type").await.as_deref(), Some("P"));
     b.wait_text(".vista-panel__status", "today", WAIT).await;
-    // The other refresh flows.
-    for domain in ["allergies", "medications", "encounters", "problems"] {
+    // The other refresh flows, each with the page's own filter.
+    for domain in [
+        "allergies",
+        "medications",
+        "encounters",
+        "problems",
+        "demographics",
+    ] {
         b.goto(&format!("{}/patient/ICN100001/{domain}", stack.web))
             .await;
         let button = format!("#vista-refresh-{domain}");
@@ -481,12 +501,36 @@ async fn domain_pages_and_refresh_from_vista() {
         let panel = b.text(".vista-panel").await;
         assert!(panel.contains("refreshed"), "{domain}: {panel}");
         assert!(!panel.contains("could not be read"), "{domain}: {panel}");
+        if domain == "demographics" {
+            let check = b
+                .wait_for("#demo-vista-check", WAIT)
+                .await
+                .text()
+                .await
+                .unwrap();
+            assert!(check.contains("VistA (site"), "{check}");
+        } else {
+            // "N entries from VistA …": when N > 0 they are in the list
+            // (the simulator's records may all be duplicates of older
+            // warehouse rows, which keep the warehouse's version).
+            let listed: usize = panel
+                .split("entr")
+                .next()
+                .and_then(|head| head.split_whitespace().last())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("{domain}: no entry count in {panel}"));
+            eprintln!("{domain}: {listed} entries from VistA");
+            if listed > 0 {
+                b.wait_for("[data-vista-site]", WAIT).await;
+            }
+        }
         b.assert_no_axe_violations(&format!("{domain} page after a VistA refresh"))
             .await;
     }
-    b.screenshot("medications-refreshed").await;
+    b.screenshot("demographics-refreshed").await;
     // Every domain page renders and passes axe; the sidebar's short links
-    // lead to the context patient's pages.
+    // lead to the context patient's pages; each page's filters work by
+    // clicking them.
     for domain in [
         "demographics",
         "tasks",
@@ -507,8 +551,111 @@ async fn domain_pages_and_refresh_from_vista() {
             "{domain}: {url}"
         );
         b.assert_no_axe_violations(&format!("{domain} page")).await;
+        match domain {
+            "allergies" => {
+                b.click("#allergies-include-inactive").await;
+                wait_param(&b, "include_inactive", "true").await;
+                b.wait_for("#allergies-include-inactive[aria-current]", WAIT)
+                    .await;
+            }
+            "medications" => {
+                // An HTMX form: the table is swapped and the URL pushed.
+                choose(&b, "#med-type", "outpatient").await;
+                wait_param(&b, "medication_type", "outpatient").await;
+                b.wait_until("only outpatient rows", WAIT, async |b| {
+                    let kinds = b
+                        .execute(
+                            "return [...document.querySelectorAll('tr[data-medication] td:nth-child(2) .badge:first-child')].map(e => e.textContent.trim())",
+                            vec![],
+                        )
+                        .await;
+                    kinds
+                        .as_array()
+                        .is_some_and(|k| !k.is_empty() && k.iter().all(|k| k == "Outpatient"))
+                })
+                .await;
+            }
+            "encounters" => {
+                b.click("a[data-encounter-pill='active']").await;
+                wait_param(&b, "filter", "active").await;
+            }
+            "problems" => {
+                b.click("form:has(#problems-category) input[name='service_connected_only']")
+                    .await;
+                b.click("form:has(#problems-category) button[type='submit']")
+                    .await;
+                wait_param(&b, "service_connected_only", "true").await;
+            }
+            "labs" => choose_any(&b, "#labs-days").await,
+            "notes" => choose_any(&b, "#notes-date").await,
+            "immunizations" => choose_any(&b, "#imm-days").await,
+            "history" => choose_any(&b, "#history-relationship").await,
+            "tasks" => choose_any(&b, "select[name='priority']").await,
+            _ => {}
+        }
+        assert!(
+            !b.exists(".state--error").await,
+            "{domain}: a filter led to an error state"
+        );
+        b.wait_for("main h1", WAIT).await;
     }
     b.screenshot("problems").await;
     drop(b);
     stack.stop().await;
+}
+
+/// The current page's query parameter `name`.
+async fn param(b: &Browser, name: &str) -> Option<String> {
+    b.execute(
+        "return new URL(location.href).searchParams.get(arguments[0])",
+        vec![serde_json::json!(name)],
+    )
+    .await
+    .as_str()
+    .map(str::to_string)
+}
+
+/// Waits until the page's URL carries `name=value`.
+async fn wait_param(b: &Browser, name: &str, value: &str) {
+    b.wait_until(&format!("{name}={value} in the URL"), WAIT, async |b| {
+        param(b, name).await.as_deref() == Some(value)
+    })
+    .await;
+}
+
+/// Picks `value` in a filter's `<select>` and clicks its form's submit
+/// button.
+async fn choose(b: &Browser, select: &str, value: &str) {
+    let ok = b
+        .execute(
+            "const s = document.querySelector(arguments[0]); \
+             if (![...s.options].some(o => o.value === arguments[1])) return false; \
+             s.value = arguments[1]; return true;",
+            vec![serde_json::json!(select), serde_json::json!(value)],
+        )
+        .await;
+    assert_eq!(ok, serde_json::json!(true), "{select} offers {value}");
+    b.click(&format!("form:has({select}) button[type='submit']"))
+        .await;
+}
+
+/// Picks a filter's last non-empty option, submits, and checks that the
+/// page came back with it in the URL and still selected.
+async fn choose_any(b: &Browser, select: &str) {
+    let picked = b
+        .execute(
+            "const s = document.querySelector(arguments[0]); \
+             const o = [...s.options].reverse().find(o => o.value !== '' && !o.disabled && !o.selected); \
+             return o ? [s.name, o.value] : null;",
+            vec![serde_json::json!(select)],
+        )
+        .await;
+    let Some([name, value]) = picked.as_array().map(|a| [a[0].clone(), a[1].clone()]) else {
+        panic!("{select} offers no other choice");
+    };
+    let (name, value) = (name.as_str().unwrap(), value.as_str().unwrap());
+    choose(b, select, value).await;
+    wait_param(b, name, value).await;
+    b.wait_for(select, WAIT).await;
+    assert_eq!(b.value(select).await, value, "{select} keeps the choice");
 }

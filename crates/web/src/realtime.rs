@@ -8,6 +8,15 @@
 //! the user signs out; the merged view is recomputed from them on each
 //! read, so it always reflects the serving DB's current rows.
 //!
+//! Pages: the five list pages (vitals, allergies, medications, encounters,
+//! problems) list [`page_rows`], the serving rows merged with this user's
+//! cached answers, so VistA rows take part in the page's filters, sorts and
+//! pagination and carry a "VistA (site N)" badge. The refresh control
+//! (`templates/domains/partials/vista_status.html`) is a plain form posting
+//! to `/patient/{icn}/realtime/{domain}/refresh`, which asks the sites and
+//! returns to the page it came from. Demographics are checked field by
+//! field against the registry's most recent site (`ORWPT PTINQ`).
+//!
 //! JSON: `POST /api/patient/{icn}/realtime/{domain}` refreshes,
 //! `GET` returns the merged view from the cache (or the serving DB alone
 //! when there is nothing cached). Sites that failed are listed by station.
@@ -16,10 +25,12 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{Result, WebError};
 use axum::extract::{Path, State};
-use axum::routing::get;
+use axum::http::HeaderMap;
+use axum::response::Redirect;
+use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use chrono::{Days, NaiveDate, NaiveDateTime, Utc};
-use domain::realtime::{self as rt, Domain, MergeResult, Origin, Parsed, Registry};
+use domain::realtime::{self as rt, Domain, MergeResult, Origin, Realtime, Registry};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -159,12 +170,25 @@ fn parse_domain(s: &str) -> Result<Domain> {
         "medications" => Domain::Medications,
         "encounters" => Domain::Encounters,
         "problems" => Domain::Problems,
+        "demographics" => Domain::Demographics,
         other => {
             return Err(WebError::NotFound(format!(
-                "No VistA refresh for `{other}`: vitals, allergies, medications, encounters or problems."
+                "No VistA refresh for `{other}`: demographics, vitals, allergies, medications, encounters or problems."
             )));
         }
     })
+}
+
+/// A domain's URL segment.
+fn segment(domain: Domain) -> &'static str {
+    match domain {
+        Domain::Vitals => "vitals",
+        Domain::Allergies => "allergies",
+        Domain::Medications => "medications",
+        Domain::Encounters => "encounters",
+        Domain::Problems => "problems",
+        Domain::Demographics => "demographics",
+    }
 }
 
 /// A merged row with its source badge.
@@ -179,11 +203,21 @@ pub struct MergedRow {
 }
 
 /// A site that did not answer (or answered with an error).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FailedSite {
     pub sta3n: String,
     pub name: String,
     pub reason: String,
+}
+
+/// One demographics field, serving DB against the site.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FieldCheckView {
+    /// `name`, `date_of_birth`, `sex`, `ssn_last4` or `veteran_status`.
+    pub field: &'static str,
+    pub serving: Option<String>,
+    pub vista: Option<String>,
+    pub matches: bool,
 }
 
 /// The merged view of one domain.
@@ -204,16 +238,86 @@ pub struct RealtimeView {
     pub replaced_by_vista: usize,
     /// Lines of site answers that could not be read (never silently lost).
     pub unreadable_lines: usize,
+    /// Demographics only: each field of the serving DB against the site.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checks: Option<Vec<FieldCheckView>>,
     pub rows: Vec<MergedRow>,
 }
 
-fn merged_rows<T: Serialize>(m: MergeResult<T>) -> Result<(Vec<MergedRow>, [usize; 4])> {
-    let counts = [
-        m.serving_count,
-        m.vista_count,
-        m.duplicates_removed,
-        m.replaced_by_vista,
-    ];
+/// What a refresh gave, before it becomes JSON or a page.
+struct Outcome<T> {
+    merged: MergeResult<T>,
+    failed: Vec<FailedSite>,
+    unreadable: usize,
+}
+
+/// Reads every site's answer; a site whose answer is an error (or not a
+/// layout we know) joins the failed list.
+fn parse_sites<T>(
+    snapshot: &Snapshot,
+    mut parse: impl FnMut(&SiteAnswer, &str) -> std::result::Result<(T, usize), rt::ParseError>,
+) -> (Vec<(String, T)>, Vec<FailedSite>, usize) {
+    let mut out = Vec::new();
+    let mut failed = Vec::new();
+    let mut unreadable = 0;
+    for s in &snapshot.sites {
+        let fail = |reason: String| FailedSite {
+            sta3n: s.sta3n.clone(),
+            name: s.name.clone(),
+            reason,
+        };
+        match &s.answer {
+            Err(reason) => failed.push(fail(reason.clone())),
+            Ok(answer) => match parse(s, answer) {
+                Ok((rows, bad)) => {
+                    unreadable += bad;
+                    out.push((s.sta3n.clone(), rows));
+                }
+                Err(e) => failed.push(fail(e.to_string())),
+            },
+        }
+    }
+    (out, failed, unreadable)
+}
+
+/// Serving rows merged with a snapshot's rows (`None`: serving only).
+fn merge_snapshot<T: Realtime>(
+    icn: &str,
+    serving: Vec<T>,
+    snapshot: Option<&Snapshot>,
+) -> Outcome<T> {
+    let today = Utc::now().date_naive();
+    let t_minus_1 = today.checked_sub_days(Days::new(1)).unwrap_or(today);
+    let (vista, failed, unreadable) = match snapshot {
+        None => (Vec::new(), Vec::new(), 0),
+        Some(snap) => parse_sites(snap, |s, answer| {
+            T::parse(icn, &s.sta3n, answer).map(|p| (p.rows, p.errors.len()))
+        }),
+    };
+    Outcome {
+        merged: rt::merge_rows(serving, vista, t_minus_1),
+        failed,
+        unreadable,
+    }
+}
+
+/// 404 unless the patient is in the serving DB (checked once per request,
+/// before any VistA call).
+async fn known_patient(app: &AppState, icn: &str) -> Result<domain::record::Demographics> {
+    app.store()
+        .patient(icn)
+        .await?
+        .ok_or_else(WebError::patient_not_found)
+}
+
+fn json_view<T: Realtime + Serialize>(
+    icn: &str,
+    name: &str,
+    outcome: Outcome<T>,
+    snapshot: Option<&Snapshot>,
+    warehouse_through: Option<String>,
+) -> Result<RealtimeView> {
+    let m = outcome.merged;
     let rows = m
         .rows
         .into_iter()
@@ -225,180 +329,160 @@ fn merged_rows<T: Serialize>(m: MergeResult<T>) -> Result<(Vec<MergedRow>, [usiz
             Ok(MergedRow {
                 source,
                 site,
-                row: serde_json::to_value(&r.row).map_err(|e| WebError::Internal(e.to_string()))?,
+                row: to_json(&r.row)?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok((rows, counts))
-}
-
-/// Parses every site's answer with `parse`; a site whose answer is an
-/// error joins the failed list.
-fn parse_all<T>(
-    snapshot: &Snapshot,
-    icn: &str,
-    parse: impl Fn(&str, &str, &str) -> std::result::Result<Parsed<T>, rt::ParseError>,
-    failed: &mut Vec<FailedSite>,
-    unreadable: &mut usize,
-) -> Vec<(String, Vec<T>)> {
-    let mut out = Vec::new();
-    for s in &snapshot.sites {
-        match &s.answer {
-            Err(reason) => failed.push(FailedSite {
-                sta3n: s.sta3n.clone(),
-                name: s.name.clone(),
-                reason: reason.clone(),
-            }),
-            Ok(answer) => match parse(icn, &s.sta3n, answer) {
-                Ok(parsed) => {
-                    *unreadable += parsed.errors.len();
-                    out.push((s.sta3n.clone(), parsed.rows));
-                }
-                Err(e) => failed.push(FailedSite {
-                    sta3n: s.sta3n.clone(),
-                    name: s.name.clone(),
-                    reason: e.to_string(),
-                }),
-            },
-        }
-    }
-    out
-}
-
-/// 404 unless the patient is in the serving DB (checked once per request,
-/// before any VistA call).
-async fn known_patient(app: &AppState, icn: &str) -> Result<()> {
-    match app.store().patient(icn).await? {
-        Some(_) => Ok(()),
-        None => Err(WebError::patient_not_found()),
-    }
-}
-
-/// The merged view from a snapshot (or the serving DB alone), for a
-/// patient [`known_patient`] accepted.
-pub async fn view(
-    app: &AppState,
-    icn: &str,
-    domain: Domain,
-    name: &str,
-    snapshot: Option<&Snapshot>,
-) -> Result<RealtimeView> {
-    let store = app.store();
-    let today = Utc::now().date_naive();
-    let t_minus_1 = today.checked_sub_days(Days::new(1)).unwrap_or(today);
-    let mut failed = Vec::new();
-    let mut unreadable = 0;
-    let empty = Snapshot {
-        fetched: Instant::now(),
-        at: Utc::now().naive_utc(),
-        sites: Vec::new(),
-    };
-    let snap = snapshot.unwrap_or(&empty);
-    let (rows, counts) = match domain {
-        Domain::Vitals => {
-            let vista = parse_all(snap, icn, rt::parse_vitals, &mut failed, &mut unreadable);
-            merged_rows(rt::merge(
-                store.vitals(icn, None).await?,
-                vista,
-                rt::vital_key,
-                |v| Some(v.taken_datetime.date()),
-                t_minus_1,
-            ))?
-        }
-        Domain::Allergies => {
-            let vista = parse_all(snap, icn, rt::parse_allergies, &mut failed, &mut unreadable);
-            merged_rows(rt::merge(
-                store.allergies(icn).await?,
-                vista,
-                rt::allergy_key,
-                |a| Some(a.origination_date.date()),
-                t_minus_1,
-            ))?
-        }
-        Domain::Medications => {
-            let vista = parse_all(
-                snap,
-                icn,
-                rt::parse_medications,
-                &mut failed,
-                &mut unreadable,
-            );
-            merged_rows(rt::merge(
-                store.outpatient_medications(icn).await?,
-                vista,
-                rt::medication_key,
-                |m| m.issue_date.map(|d| d.date()),
-                t_minus_1,
-            ))?
-        }
-        Domain::Encounters => {
-            let vista = parse_all(
-                snap,
-                icn,
-                rt::parse_encounters,
-                &mut failed,
-                &mut unreadable,
-            );
-            merged_rows(rt::merge(
-                store.encounters(icn).await?,
-                vista,
-                rt::encounter_key,
-                |e| Some(e.discharge_datetime.unwrap_or(e.admit_datetime).date()),
-                t_minus_1,
-            ))?
-        }
-        Domain::Problems => {
-            let vista = parse_all(snap, icn, rt::parse_problems, &mut failed, &mut unreadable);
-            merged_rows(rt::merge(
-                store.problems(icn).await?,
-                vista,
-                rt::problem_key,
-                |p| p.last_modified_date.or(p.onset_date),
-                t_minus_1,
-            ))?
-        }
-        Domain::Demographics => {
-            return Err(WebError::NotFound(
-                "No VistA refresh for demographics here.".into(),
-            ));
-        }
-    };
-    let realtime = snapshot.is_some();
     Ok(RealtimeView {
         patient_icn: icn.to_string(),
         domain: name.to_string(),
-        realtime,
-        current_through: if realtime {
-            Some(today.format("%Y-%m-%d").to_string())
-        } else {
-            crate::view::current_through(app).await
+        realtime: snapshot.is_some(),
+        current_through: match snapshot {
+            Some(s) => Some(s.at.format("%Y-%m-%d").to_string()),
+            None => warehouse_through,
         },
         refreshed_at: snapshot.map(|s| s.at),
-        sites_asked: snap.sites.iter().map(|s| s.sta3n.clone()).collect(),
-        failed_sites: failed,
-        serving_count: counts[0],
-        vista_count: counts[1],
-        duplicates_removed: counts[2],
-        replaced_by_vista: counts[3],
-        unreadable_lines: unreadable,
+        sites_asked: snapshot
+            .map(|s| s.sites.iter().map(|s| s.sta3n.clone()).collect())
+            .unwrap_or_default(),
+        failed_sites: outcome.failed,
+        serving_count: m.serving_count,
+        vista_count: m.vista_count,
+        duplicates_removed: m.duplicates_removed,
+        replaced_by_vista: m.replaced_by_vista,
+        unreadable_lines: outcome.unreadable,
+        checks: None,
         rows,
     })
 }
 
-impl RealtimeView {
-    /// "N new or updated entries, M duplicates removed".
-    pub fn vista_rows_label(&self) -> String {
-        let vista = self.rows.iter().filter(|r| r.site.is_some()).count();
-        format!(
-            "{vista} new or updated entr{}, {} duplicate{} removed",
-            if vista == 1 { "y" } else { "ies" },
-            self.duplicates_removed,
-            if self.duplicates_removed == 1 {
-                ""
-            } else {
-                "s"
-            }
-        )
+/// Demographics: the serving row against each site's inquiry.
+fn demographics_view(
+    patient: domain::record::Demographics,
+    snapshot: Option<&Snapshot>,
+    warehouse_through: Option<String>,
+) -> Result<RealtimeView> {
+    let (sites, failed, _) = match snapshot {
+        None => (Vec::new(), Vec::new(), 0),
+        Some(snap) => parse_sites(snap, |_, answer| rt::parse_inquiry(answer).map(|i| (i, 0))),
+    };
+    let checks = sites.first().map(|(_, i)| {
+        rt::compare_demographics(&patient, i)
+            .into_iter()
+            .map(|c| FieldCheckView {
+                field: c.field,
+                serving: c.serving,
+                vista: c.vista,
+                matches: c.matches,
+            })
+            .collect()
+    });
+    let mut rows = vec![MergedRow {
+        source: "serving",
+        site: None,
+        row: to_json(&patient)?,
+    }];
+    for (site, inquiry) in &sites {
+        rows.push(MergedRow {
+            source: "vista",
+            site: Some(site.clone()),
+            row: to_json(inquiry)?,
+        });
+    }
+    Ok(RealtimeView {
+        patient_icn: patient.icn.clone(),
+        domain: "demographics".into(),
+        realtime: snapshot.is_some(),
+        current_through: match snapshot {
+            Some(s) => Some(s.at.format("%Y-%m-%d").to_string()),
+            None => warehouse_through,
+        },
+        refreshed_at: snapshot.map(|s| s.at),
+        sites_asked: snapshot
+            .map(|s| s.sites.iter().map(|s| s.sta3n.clone()).collect())
+            .unwrap_or_default(),
+        failed_sites: failed,
+        serving_count: 1,
+        vista_count: sites.len(),
+        duplicates_removed: 0,
+        replaced_by_vista: 0,
+        unreadable_lines: 0,
+        checks,
+        rows,
+    })
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(v).map_err(|e| WebError::Internal(e.to_string()))
+}
+
+/// The merged view of `domain` from a snapshot (or the serving DB alone).
+async fn view(
+    app: &AppState,
+    patient: domain::record::Demographics,
+    domain: Domain,
+    snapshot: Option<&Snapshot>,
+) -> Result<RealtimeView> {
+    let store = app.store();
+    let icn = patient.icn.clone();
+    let name = segment(domain);
+    let through = if snapshot.is_none() {
+        crate::view::current_through(app).await
+    } else {
+        None
+    };
+    match domain {
+        Domain::Vitals => {
+            let rows = store.vitals(&icn, None).await?;
+            json_view(
+                &icn,
+                name,
+                merge_snapshot(&icn, rows, snapshot),
+                snapshot,
+                through,
+            )
+        }
+        Domain::Allergies => {
+            let rows = store.allergies(&icn).await?;
+            json_view(
+                &icn,
+                name,
+                merge_snapshot(&icn, rows, snapshot),
+                snapshot,
+                through,
+            )
+        }
+        Domain::Medications => {
+            let rows = store.outpatient_medications(&icn).await?;
+            json_view(
+                &icn,
+                name,
+                merge_snapshot(&icn, rows, snapshot),
+                snapshot,
+                through,
+            )
+        }
+        Domain::Encounters => {
+            let rows = store.encounters(&icn).await?;
+            json_view(
+                &icn,
+                name,
+                merge_snapshot(&icn, rows, snapshot),
+                snapshot,
+                through,
+            )
+        }
+        Domain::Problems => {
+            let rows = store.problems(&icn).await?;
+            json_view(
+                &icn,
+                name,
+                merge_snapshot(&icn, rows, snapshot),
+                snapshot,
+                through,
+            )
+        }
+        Domain::Demographics => demographics_view(patient, snapshot, through),
     }
 }
 
@@ -414,9 +498,9 @@ fn link(app: &AppState) -> Result<&VistaLink> {
     post,
     path = "/api/patient/{icn}/realtime/{domain}",
     tag = "patient",
-    params(("icn" = String, Path), ("domain" = String, Path, description = "vitals, allergies, medications, encounters or problems")),
+    params(("icn" = String, Path), ("domain" = String, Path, description = "demographics, vitals, allergies, medications, encounters or problems")),
     responses(
-        (status = 200, description = "Serving rows merged with today's VistA rows", body = RealtimeView),
+        (status = 200, description = "Serving rows merged with today's VistA rows (demographics: field checks)", body = RealtimeView),
         (status = 404, description = "Unknown patient or domain"),
         (status = 503, description = "No VistA connection or registry"),
     )
@@ -427,11 +511,9 @@ pub async fn refresh(
     Path((icn, name)): Path<(String, String)>,
 ) -> Result<Json<RealtimeView>> {
     let domain = parse_domain(&name)?;
-    known_patient(&app, &icn).await?;
+    let patient = known_patient(&app, &icn).await?;
     let snapshot = link(&app)?.refresh(&user, &icn, domain).await?;
-    Ok(Json(
-        view(&app, &icn, domain, &name, Some(&snapshot)).await?,
-    ))
+    Ok(Json(view(&app, patient, domain, Some(&snapshot)).await?))
 }
 
 /// `GET /api/patient/{icn}/realtime/{domain}`: the merged view from this
@@ -452,149 +534,182 @@ pub async fn cached(
     Path((icn, name)): Path<(String, String)>,
 ) -> Result<Json<RealtimeView>> {
     let domain = parse_domain(&name)?;
-    known_patient(&app, &icn).await?;
+    let patient = known_patient(&app, &icn).await?;
     let snapshot = app.vista().and_then(|v| v.cached(&user, &icn, domain));
     Ok(Json(
-        view(&app, &icn, domain, &name, snapshot.as_deref()).await?,
+        view(&app, patient, domain, snapshot.as_deref()).await?,
     ))
 }
 
-/// One VistA row as the panel lists it.
-pub struct PanelRow {
-    pub site: String,
-    pub date: String,
-    pub item: String,
-    pub detail: String,
-    pub flag: String,
+/// What a refresh gave, as a page's status line shows it.
+pub struct Refreshed {
+    /// "14:02 UTC".
+    pub at: String,
+    /// Today's date: the data is current through it.
+    pub today: String,
+    pub sites_asked: Vec<String>,
+    pub failed: Vec<FailedSite>,
+    /// VistA rows listed (new records, and recent ones VistA replaced).
+    pub listed: usize,
+    pub replaced: usize,
+    pub duplicates_removed: usize,
+    pub unreadable: usize,
 }
 
-#[derive(askama::Template)]
-#[template(path = "partials/vista_panel.html")]
-pub struct Panel {
-    pub icn: String,
-    pub domain: String,
-    pub view: RealtimeView,
-    pub refreshed: String,
-    pub vista_rows: Vec<PanelRow>,
+impl Refreshed {
+    /// "3 entries from VistA (1 replacing yesterday's copy), 2 duplicates removed".
+    pub fn summary(&self) -> String {
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let mut s = plural(self.listed, "entry from VistA", "entries from VistA");
+        if self.replaced > 0 {
+            s.push_str(&format!(
+                " ({} replacing the warehouse copy)",
+                self.replaced
+            ));
+        }
+        s.push_str(", ");
+        s.push_str(&plural(
+            self.duplicates_removed,
+            "duplicate removed",
+            "duplicates removed",
+        ));
+        s
+    }
+}
+
+/// A page's VistA status and refresh control
+/// (`templates/domains/partials/vista_status.html`).
+pub struct VistaStatus {
+    /// The page's URL segment.
+    pub domain: &'static str,
+    /// Whether a VistA connection is configured (else no button).
     pub configured: bool,
+    /// After a refresh (this user's cached answers, at most 30 minutes old).
+    pub refreshed: Option<Refreshed>,
 }
 
-fn text(v: &serde_json::Value, key: &str) -> String {
-    match &v[key] {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Number(n) => n.to_string(),
-        _ => String::new(),
-    }
+/// A page's rows: the serving DB's merged with this user's cached VistA
+/// answers (VistA rows know their site through [`Realtime::vista_site`]).
+pub struct PageRows<T> {
+    pub rows: Vec<T>,
+    pub status: VistaStatus,
 }
 
-/// What the panel shows of a VistA row, per domain.
-fn panel_row(domain: Domain, site: &str, r: &serde_json::Value) -> PanelRow {
-    let join = |parts: &[String]| {
-        parts
-            .iter()
-            .filter(|p| !p.is_empty())
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(" · ")
-    };
-    let (date, item, detail, flag) = match domain {
-        Domain::Vitals => (
-            text(r, "taken_datetime"),
-            text(r, "vital_type"),
-            join(&[text(r, "result_value"), text(r, "unit_of_measure")]).replace(" · ", " "),
-            text(r, "abnormal_flag"),
-        ),
-        Domain::Allergies => (
-            text(r, "origination_date"),
-            text(r, "allergen_local"),
-            join(&[text(r, "allergen_type"), text(r, "reactions")]),
-            text(r, "severity"),
-        ),
-        Domain::Medications => (
-            text(r, "issue_date"),
-            text(r, "drug_name_local"),
-            join(&[
-                format!("Rx {}", text(r, "prescription_number")),
-                text(r, "rx_status"),
-            ]),
-            String::new(),
-        ),
-        Domain::Encounters => (
-            text(r, "admit_datetime"),
-            text(r, "admit_location_name"),
-            join(&[
-                text(r, "admit_diagnosis_code"),
-                text(r, "admitting_provider_name"),
-            ]),
-            text(r, "encounter_status"),
-        ),
-        Domain::Problems | Domain::Demographics => (
-            text(r, "onset_date"),
-            text(r, "diagnosis_description"),
-            join(&[text(r, "icd10_code"), text(r, "problem_status")]),
-            String::new(),
-        ),
-    };
-    PanelRow {
-        site: site.to_string(),
-        date: date.replace('T', " ").chars().take(16).collect(),
-        item,
-        detail,
-        flag,
-    }
-}
-
-async fn panel(
+/// The serving rows merged with this user's cached answers for the page
+/// (no VistA call: a page load never waits for the sites).
+pub fn page_rows<T: Realtime>(
     app: &AppState,
-    icn: String,
-    name: String,
-    domain: Domain,
-    snapshot: Option<&Snapshot>,
-) -> Result<axum::response::Html<String>> {
-    let view = view(app, &icn, domain, &name, snapshot).await?;
-    let mut vista_rows: Vec<PanelRow> = view
-        .rows
-        .iter()
-        .filter_map(|r| r.site.as_deref().map(|s| panel_row(domain, s, &r.row)))
-        .collect();
-    vista_rows.sort_by(|a, b| b.date.cmp(&a.date));
-    Ok(crate::view::render(&Panel {
-        refreshed: view
-            .refreshed_at
-            .map(|t| t.format("%H:%M UTC").to_string())
-            .unwrap_or_default(),
-        icn,
-        domain: name,
-        view,
-        vista_rows,
-        configured: app.vista().is_some(),
-    }))
+    user: &CurrentUser,
+    icn: &str,
+    serving: Vec<T>,
+) -> PageRows<T> {
+    let snapshot = app.vista().and_then(|v| v.cached(user, icn, T::DOMAIN));
+    let outcome = merge_snapshot(icn, serving, snapshot.as_deref());
+    let m = outcome.merged;
+    let refreshed = snapshot.map(|s| Refreshed {
+        at: s.at.format("%H:%M UTC").to_string(),
+        today: s.at.format("%Y-%m-%d").to_string(),
+        sites_asked: s.sites.iter().map(|s| s.sta3n.clone()).collect(),
+        failed: outcome.failed,
+        listed: m
+            .rows
+            .iter()
+            .filter(|r| r.origin != Origin::Serving)
+            .count(),
+        replaced: m.replaced_by_vista,
+        duplicates_removed: m.duplicates_removed,
+        unreadable: outcome.unreadable,
+    });
+    PageRows {
+        rows: m.rows.into_iter().map(|r| r.row).collect(),
+        status: VistaStatus {
+            domain: segment(T::DOMAIN),
+            configured: app.vista().is_some(),
+            refreshed,
+        },
+    }
 }
 
-/// `GET /patient/{icn}/realtime/{domain}/panel`: the page's VistA panel
-/// (what a refresh added, from this user's cache), or the refresh button.
-pub async fn panel_cached(
+/// The demographics page's check against the registry's site.
+pub struct DemographicsCheck {
+    pub status: VistaStatus,
+    /// The site compared with, and the fields.
+    pub site: Option<String>,
+    pub fields: Vec<FieldCheckView>,
+}
+
+impl DemographicsCheck {
+    pub fn differences(&self) -> usize {
+        self.fields.iter().filter(|f| !f.matches).count()
+    }
+}
+
+/// The demographics page's VistA check, from this user's cache.
+pub fn demographics_check(
+    app: &AppState,
+    user: &CurrentUser,
+    patient: &domain::record::Demographics,
+) -> Result<DemographicsCheck> {
+    let snapshot = app
+        .vista()
+        .and_then(|v| v.cached(user, &patient.icn, Domain::Demographics));
+    let view = demographics_view(patient.clone(), snapshot.as_deref(), None)?;
+    let site = view.rows.iter().find_map(|r| r.site.clone());
+    let refreshed = snapshot.map(|s| Refreshed {
+        at: s.at.format("%H:%M UTC").to_string(),
+        today: s.at.format("%Y-%m-%d").to_string(),
+        sites_asked: view.sites_asked.clone(),
+        failed: view.failed_sites.clone(),
+        listed: view.vista_count,
+        replaced: 0,
+        duplicates_removed: 0,
+        unreadable: 0,
+    });
+    Ok(DemographicsCheck {
+        status: VistaStatus {
+            domain: "demographics",
+            configured: app.vista().is_some(),
+            refreshed,
+        },
+        site,
+        fields: view.checks.unwrap_or_default(),
+    })
+}
+
+/// The page to return to after a refresh: the Referer when it is this
+/// patient's page of this domain (keeping its filters, sort and page),
+/// else the page itself. Never another origin or path.
+fn back_to(headers: &HeaderMap, icn: &str, name: &str) -> String {
+    let page = format!("/patient/{icn}/{name}");
+    headers
+        .get(axum::http::header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| {
+            // Strip scheme and authority; the CSRF check already tied the
+            // request to this site.
+            let path = match r.find("://") {
+                Some(i) => &r[i + 3..][r[i + 3..].find('/')?..],
+                None => r,
+            };
+            let rest = path.strip_prefix(&page)?;
+            (rest.is_empty() || rest.starts_with('?')).then(|| path.to_string())
+        })
+        .unwrap_or(page)
+}
+
+/// `POST /patient/{icn}/realtime/{domain}/refresh` (form): asks the sites,
+/// caches the answers, and returns to the page, which now lists them.
+pub async fn page_refresh(
     State(app): State<AppState>,
     Extension(user): Extension<CurrentUser>,
     Path((icn, name)): Path<(String, String)>,
-) -> Result<axum::response::Html<String>> {
+    headers: HeaderMap,
+) -> Result<Redirect> {
     let domain = parse_domain(&name)?;
     known_patient(&app, &icn).await?;
-    let snapshot = app.vista().and_then(|v| v.cached(&user, &icn, domain));
-    panel(&app, icn, name, domain, snapshot.as_deref()).await
-}
-
-/// `POST /patient/{icn}/realtime/{domain}/panel`: refreshes from VistA and
-/// renders the panel.
-pub async fn panel_refresh(
-    State(app): State<AppState>,
-    Extension(user): Extension<CurrentUser>,
-    Path((icn, name)): Path<(String, String)>,
-) -> Result<axum::response::Html<String>> {
-    let domain = parse_domain(&name)?;
-    known_patient(&app, &icn).await?;
-    let snapshot = link(&app)?.refresh(&user, &icn, domain).await?;
-    panel(&app, icn, name, domain, Some(&snapshot)).await
+    link(&app)?.refresh(&user, &icn, domain).await?;
+    Ok(Redirect::to(&back_to(&headers, &icn, &name)))
 }
 
 pub fn routes() -> Router<AppState> {
@@ -604,14 +719,47 @@ pub fn routes() -> Router<AppState> {
             get(cached).post(refresh),
         )
         .route(
-            "/patient/{icn}/realtime/{domain}/panel",
-            get(panel_cached).post(panel_refresh),
+            "/patient/{icn}/realtime/{domain}/refresh",
+            post(page_refresh),
         )
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(refresh, cached),
-    components(schemas(RealtimeView, MergedRow, FailedSite))
+    components(schemas(RealtimeView, MergedRow, FailedSite, FieldCheckView))
 )]
 pub struct Doc;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_returns_only_to_the_same_page() {
+        let h = |r: &str| {
+            let mut m = HeaderMap::new();
+            m.insert(axum::http::header::REFERER, r.parse().unwrap());
+            m
+        };
+        let page = "/patient/ICN1/vitals";
+        assert_eq!(
+            back_to(
+                &h("http://x:8000/patient/ICN1/vitals?vital_type=BP&page=2"),
+                "ICN1",
+                "vitals"
+            ),
+            "/patient/ICN1/vitals?vital_type=BP&page=2"
+        );
+        for bad in [
+            "http://evil.example/",
+            "http://x/patient/ICN2/vitals",
+            "http://x/patient/ICN1/vitalsX",
+            "http://x/patient/ICN1/labs?x=1",
+            "//evil.example/patient/ICN1/vitals",
+        ] {
+            assert_eq!(back_to(&h(bad), "ICN1", "vitals"), page, "{bad}");
+        }
+        assert_eq!(back_to(&HeaderMap::new(), "ICN1", "vitals"), page);
+    }
+}

@@ -85,10 +85,9 @@ async fn demographics_page(app: &TestApp) {
         assert!(body.contains(s), "demographics shows {s}");
     }
     assert!(!body.contains("id=\"deceased-badge\""));
-    assert!(
-        !body.contains("vista-refresh-area"),
-        "demographics has no VistA panel yet"
-    );
+    // No VistA in these tests: the page says so and offers no refresh.
+    assert!(body.contains("No VistA connection is configured."));
+    assert!(!body.contains("id=\"demo-vista-check\""));
     // No military record in the fixture: an explicit empty state.
     assert!(body.contains("id=\"military-empty\""));
     // Deceased persona: badge with the date.
@@ -128,7 +127,7 @@ async fn vitals_page(app: &TestApp) {
     let c = app.signed_in(ALPHA).await;
     let base = format!("/patient/{ADAM}/vitals");
     let body = page(&c, &base).await;
-    assert!(body.contains("id=\"vista-refresh-area\""));
+    assert!(body.contains("class=\"vista-panel\""));
     // Pills with counts, in catalogue order; each pill's link keeps the size.
     assert_eq!(
         attrs(&body, "data-vital-pill"),
@@ -211,7 +210,7 @@ async fn vitals_page(app: &TestApp) {
     // No data: explicit empty state.
     let body = page(&c, &format!("/patient/{IRVING}/vitals")).await;
     assert!(body.contains("id=\"vitals-empty\"") && body.contains("No vitals recorded"));
-    assert!(body.contains("id=\"vista-refresh-area\""));
+    assert!(body.contains("class=\"vista-panel\""));
 
     for q in [
         "sort=bogus",
@@ -236,7 +235,7 @@ async fn allergies_page(app: &TestApp) {
     let c = app.signed_in(ALPHA).await;
     let base = format!("/patient/{ADAM}/allergies");
     let body = page(&c, &base).await;
-    assert!(body.contains("id=\"vista-refresh-area\""));
+    assert!(body.contains("class=\"vista-panel\""));
     for (k, n) in [
         ("total", 7),
         ("drug", 3),
@@ -318,7 +317,7 @@ async fn medications_page(app: &TestApp) {
     let c = app.signed_in(ALPHA).await;
     let base = format!("/patient/{ADAM}/medications");
     let body = page(&c, &base).await;
-    assert!(body.contains("id=\"vista-refresh-area\""));
+    assert!(body.contains("class=\"vista-panel\""));
     for (k, n) in [
         ("outpatient_total", 5),
         ("outpatient_active", 2),
@@ -419,7 +418,7 @@ async fn encounters_page(app: &TestApp) {
     let c = app.signed_in(ALPHA).await;
     let base = format!("/patient/{ADAM}/encounters");
     let body = page(&c, &base).await;
-    assert!(body.contains("id=\"vista-refresh-area\""));
+    assert!(body.contains("class=\"vista-panel\""));
     for (k, n) in [
         ("total", 5),
         ("active", 1),
@@ -491,35 +490,39 @@ async fn encounters_page(app: &TestApp) {
 }
 on_both!(encounters_page, |_| {});
 
-/// The VistA panel of a domain page: without a VistA connection it says so
-/// and offers no button; unknown domains and patients are refused.
+/// The VistA status of a domain page: without a VistA connection it says
+/// so and offers no button; a refresh is refused (503); unknown domains
+/// and patients are refused.
 async fn vista_panel_without_vista(app: &TestApp) {
     let c = app.signed_in(ALPHA).await;
-    let body = page(&c, &format!("/patient/{ADAM}/vitals")).await;
-    assert!(body.contains(&format!("hx-get=\"/patient/{ADAM}/realtime/vitals/panel\"")));
+    for domain in [
+        "vitals",
+        "allergies",
+        "medications",
+        "encounters",
+        "problems",
+    ] {
+        let body = page(&c, &format!("/patient/{ADAM}/{domain}")).await;
+        assert!(
+            body.contains("No VistA connection is configured."),
+            "{domain}"
+        );
+        assert!(body.contains("Data current through 2026-02-06"), "{domain}");
+        assert!(!body.contains("Refresh from VistA</button>"), "{domain}");
+        assert!(!body.contains("VistA (site"), "{domain}");
+    }
     let r = c
-        .htmx_get(&format!("/patient/{ADAM}/realtime/vitals/panel"))
-        .await;
-    assert_eq!(r.status(), 200);
-    let panel = r.text().await.unwrap();
-    assert!(
-        panel.contains("No VistA connection is configured."),
-        "{panel}"
-    );
-    assert!(panel.contains("Data current through 2026-02-06"), "{panel}");
-    assert!(!panel.contains("Refresh from VistA"));
-    let r = c
-        .htmx_post(&format!("/patient/{ADAM}/realtime/vitals/panel"), &[])
+        .post_form(&format!("/patient/{ADAM}/realtime/vitals/refresh"), &[])
         .await;
     assert_eq!(r.status(), 503);
     assert_eq!(
-        c.htmx_get(&format!("/patient/{ADAM}/realtime/labs/panel"))
+        c.post_form(&format!("/patient/{ADAM}/realtime/labs/refresh"), &[])
             .await
             .status(),
         404
     );
     assert_eq!(
-        c.htmx_get("/patient/ICN999999/realtime/vitals/panel")
+        c.post_form("/patient/ICN999999/realtime/vitals/refresh", &[])
             .await
             .status(),
         404
@@ -540,6 +543,14 @@ async fn vista_panel_without_vista(app: &TestApp) {
             .iter()
             .all(|r| r["source"] == "serving")
     );
+    let r = c
+        .http
+        .post(c.url(&format!("/api/patient/{ADAM}/realtime/vitals")))
+        .header("X-CSRF-Token", c.csrf.clone().unwrap_or_default())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
 }
 
 on_both!(vista_panel_without_vista, |_| {});

@@ -11,6 +11,7 @@ use crate::AppState;
 use crate::api::ApiQuery;
 use crate::auth::CurrentUser;
 use crate::error::Result;
+use crate::realtime::{self, VistaStatus};
 use crate::view;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -18,6 +19,7 @@ use axum::response::Html;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use domain::allergies::AllergenType;
+use domain::realtime::Realtime;
 use domain::record::Allergy;
 use domain::summary as sum;
 use serde::{Deserialize, Serialize};
@@ -90,6 +92,8 @@ struct Card {
     staff: Option<String>,
     comment: Option<String>,
     active: bool,
+    /// The VistA station of an allergy from today's refresh.
+    vista_site: Option<String>,
 }
 
 struct Group {
@@ -130,6 +134,7 @@ fn card(a: &Allergy) -> Card {
         staff: text(&a.originating_staff),
         comment: text(&a.comment),
         active: a.is_active,
+        vista_site: a.vista_site().map(str::to_string),
     }
 }
 
@@ -175,6 +180,7 @@ struct AllergiesPage {
     inactive: usize,
     shown: usize,
     groups: Vec<Group>,
+    vista: VistaStatus,
 }
 
 /// `GET /patient/{icn}/allergies?include_inactive=`.
@@ -186,8 +192,8 @@ pub async fn page(
 ) -> Result<Html<String>> {
     let with_inactive = include_inactive(&q)?;
     let ctx = PageContext::load(&app, &user, &icn, "allergies").await?;
-    let all = app.store().allergies(&icn).await?;
-    let (shown, counts, inactive) = select(&all, with_inactive);
+    let merged = realtime::page_rows(&app, &user, &icn, app.store().allergies(&icn).await?);
+    let (shown, counts, inactive) = select(&merged.rows, with_inactive);
     let page = AllergiesPage {
         shell: ctx.shell,
         icn,
@@ -196,6 +202,7 @@ pub async fn page(
         inactive,
         shown: shown.len(),
         groups: groups(&shown),
+        vista: merged.status,
     };
     Ok(view::render(&page))
 }
@@ -209,6 +216,8 @@ pub struct AllergiesPageResponse {
     pub counts: sum::AllergyCounts,
     pub inactive_allergies: usize,
     /// Active first, each in the critical order; comments included.
+    /// Allergies from this user's last "Refresh from VistA" are included
+    /// (`source_system` `VistA`).
     pub allergies: Vec<Allergy>,
 }
 
@@ -226,13 +235,14 @@ pub struct AllergiesPageResponse {
 )]
 pub async fn page_json(
     State(app): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
     Path(icn): Path<String>,
     ApiQuery(q): ApiQuery<AllergiesPageQuery>,
 ) -> Result<Json<AllergiesPageResponse>> {
     let with_inactive = include_inactive(&q)?;
     crate::api::patient(&app, &icn).await?;
-    let all = app.store().allergies(&icn).await?;
-    let (shown, counts, inactive) = select(&all, with_inactive);
+    let merged = realtime::page_rows(&app, &user, &icn, app.store().allergies(&icn).await?);
+    let (shown, counts, inactive) = select(&merged.rows, with_inactive);
     Ok(Json(AllergiesPageResponse {
         patient_icn: icn,
         include_inactive: with_inactive,

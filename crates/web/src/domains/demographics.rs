@@ -169,6 +169,35 @@ struct DemographicsPage {
     phone: String,
     insurance: String,
     military: Option<MilitaryView>,
+    vista: crate::realtime::VistaStatus,
+    /// The site compared with after a refresh, and its fields.
+    vista_site: Option<String>,
+    vista_fields: Vec<VistaField>,
+    vista_differences: usize,
+}
+
+/// One demographics field checked against VistA.
+struct VistaField {
+    label: &'static str,
+    serving: String,
+    vista: String,
+    matches: bool,
+}
+
+fn vista_field(f: crate::realtime::FieldCheckView) -> VistaField {
+    VistaField {
+        label: match f.field {
+            "name" => "Name",
+            "date_of_birth" => "Date of birth",
+            "sex" => "Sex",
+            "ssn_last4" => "SSN (last four)",
+            "veteran_status" => "Veteran status",
+            other => other,
+        },
+        serving: f.serving.unwrap_or_else(|| "Not recorded".into()),
+        vista: f.vista.unwrap_or_else(|| "Not reported".into()),
+        matches: f.matches,
+    }
 }
 
 /// `GET /patient/{icn}/demographics`.
@@ -180,6 +209,7 @@ pub async fn page(
     let ctx = PageContext::load(&app, &user, &icn, "demographics").await?;
     let military = app.store().military_history(&icn).await?;
     let d = &ctx.patient;
+    let check = crate::realtime::demographics_check(&app, &user, d)?;
     let s = sum::demographics_summary(d, today());
     let facility = match view::site_label(
         s.primary_station.as_deref(),
@@ -202,6 +232,10 @@ pub async fn page(
         phone: or_dash(&s.phone),
         insurance: or_dash(&s.insurance),
         military: military.as_ref().map(military_view),
+        vista_differences: check.differences(),
+        vista_site: check.site,
+        vista_fields: check.fields.into_iter().map(vista_field).collect(),
+        vista: check.status,
         s,
         shell: ctx.shell,
     };

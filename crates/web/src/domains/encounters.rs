@@ -9,14 +9,16 @@ use super::{PageContext, Pagination, QueryUrl};
 use crate::AppState;
 use crate::api::ApiQuery;
 use crate::auth::CurrentUser;
-use crate::error::Result;
+use crate::error::{Result, WebError};
 use crate::pages::today;
+use crate::realtime::{self, VistaStatus};
 use crate::view;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Html;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
+use domain::realtime::Realtime;
 use domain::record::Encounter;
 use domain::summary as sum;
 use serde::{Deserialize, Serialize};
@@ -41,6 +43,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub struct EncountersPageQuery {
     /// `all` (default), `active` or `recent`.
     pub filter: Option<String>,
+    /// The original's spelling, used when `filter` is absent: `true` for
+    /// active admissions only.
+    pub filter_active: Option<String>,
+    /// The original's spelling: `true` for recent encounters only.
+    pub filter_recent: Option<String>,
     /// 1-based page (default 1).
     pub page: Option<u32>,
     /// 10, 20 (default), 50 or 100.
@@ -55,13 +62,46 @@ struct Listing {
     counts: sum::EncounterCounts,
     rows: Vec<Encounter>,
     pagination: Pagination,
+    vista: VistaStatus,
 }
 
-async fn listing(app: &AppState, icn: &str, q: &EncountersPageQuery) -> Result<Listing> {
-    let filter = choice("filter", &q.filter, "all", &["all", "active", "recent"])?;
+fn flag(name: &str, v: &Option<String>) -> Result<bool> {
+    match param(v).map(str::to_ascii_lowercase).as_deref() {
+        None | Some("false" | "0" | "off") => Ok(false),
+        Some("true" | "1" | "on") => Ok(true),
+        Some(other) => Err(WebError::BadRequest(format!(
+            "{name} must be true or false (got `{other}`)"
+        ))),
+    }
+}
+
+/// `filter`, else the original's `filter_active`/`filter_recent`.
+fn filter_key(q: &EncountersPageQuery) -> Result<&'static str> {
+    if param(&q.filter).is_some() {
+        return choice("filter", &q.filter, "all", &["all", "active", "recent"]);
+    }
+    Ok(
+        match (
+            flag("filter_active", &q.filter_active)?,
+            flag("filter_recent", &q.filter_recent)?,
+        ) {
+            (true, _) => "active",
+            (false, true) => "recent",
+            (false, false) => "all",
+        },
+    )
+}
+
+async fn listing(
+    app: &AppState,
+    user: &CurrentUser,
+    icn: &str,
+    q: &EncountersPageQuery,
+) -> Result<Listing> {
+    let filter = filter_key(q)?;
     Pagination::new(q.page, q.page_size, DEFAULT_PAGE_SIZE, 0)?;
-    let all = app.store().encounters(icn).await?;
-    let (mut rows, counts) = sum::encounters(&all, today());
+    let merged = realtime::page_rows(app, user, icn, app.store().encounters(icn).await?);
+    let (mut rows, counts) = sum::encounters(&merged.rows, today());
     rows.retain(|e| match filter {
         "active" => e.is_active,
         "recent" => e.is_recent,
@@ -74,6 +114,7 @@ async fn listing(app: &AppState, icn: &str, q: &EncountersPageQuery) -> Result<L
         counts,
         rows,
         pagination,
+        vista: merged.status,
     })
 }
 
@@ -104,6 +145,8 @@ struct Row {
     category: Option<String>,
     provider: Option<String>,
     source: &'static str,
+    /// The VistA station of an admission from today's refresh.
+    vista_site: Option<String>,
 }
 
 fn disposition_class(d: &str) -> &'static str {
@@ -181,6 +224,7 @@ fn row(e: &Encounter) -> Row {
         category: text(&e.admission_category),
         provider: text(&e.admitting_provider_name),
         source: sum::encounter_source(e),
+        vista_site: e.vista_site().map(str::to_string),
     }
 }
 
@@ -193,6 +237,7 @@ struct EncountersPage {
     pills: Vec<FilterPill>,
     rows: Vec<Row>,
     pager: PagerView,
+    vista: VistaStatus,
 }
 
 /// `GET /patient/{icn}/encounters?filter=&page=&page_size=`.
@@ -203,7 +248,7 @@ pub async fn page(
     ApiQuery(q): ApiQuery<EncountersPageQuery>,
 ) -> Result<Html<String>> {
     let ctx = PageContext::load(&app, &user, &icn, "encounters").await?;
-    let l = listing(&app, &icn, &q).await?;
+    let l = listing(&app, &user, &icn, &q).await?;
     let path = format!("/patient/{icn}/encounters");
     let base = QueryUrl::new(path)
         .with("filter", if l.filter == "all" { "" } else { l.filter })
@@ -232,6 +277,7 @@ pub async fn page(
         pills,
         rows: l.rows.iter().map(row).collect(),
         pager: PagerView::new(&l.pagination, &base),
+        vista: l.vista,
     };
     Ok(view::render(&page))
 }
@@ -247,7 +293,8 @@ pub struct EncountersPageResponse {
     pub pages: u32,
     /// Encounters matching the filter, before paging.
     pub total: usize,
-    /// Newest admission first.
+    /// Newest admission first. Admissions from this user's last "Refresh
+    /// from VistA" are included (`source_system` `VistA`).
     pub encounters: Vec<Encounter>,
 }
 
@@ -265,11 +312,12 @@ pub struct EncountersPageResponse {
 )]
 pub async fn page_json(
     State(app): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
     Path(icn): Path<String>,
     ApiQuery(q): ApiQuery<EncountersPageQuery>,
 ) -> Result<Json<EncountersPageResponse>> {
     crate::api::patient(&app, &icn).await?;
-    let l = listing(&app, &icn, &q).await?;
+    let l = listing(&app, &user, &icn, &q).await?;
     Ok(Json(EncountersPageResponse {
         patient_icn: icn,
         counts: l.counts,
@@ -285,6 +333,28 @@ pub async fn page_json(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_originals_filter_parameters_are_understood() {
+        let q = |f: Option<&str>, a: Option<&str>, r: Option<&str>| EncountersPageQuery {
+            filter: f.map(Into::into),
+            filter_active: a.map(Into::into),
+            filter_recent: r.map(Into::into),
+            ..Default::default()
+        };
+        assert_eq!(filter_key(&q(None, None, None)).unwrap(), "all");
+        assert_eq!(filter_key(&q(None, Some("true"), None)).unwrap(), "active");
+        assert_eq!(
+            filter_key(&q(None, Some("false"), Some("1"))).unwrap(),
+            "recent"
+        );
+        assert_eq!(
+            filter_key(&q(Some("recent"), Some("true"), None)).unwrap(),
+            "recent"
+        );
+        assert!(filter_key(&q(None, Some("yes"), None)).is_err());
+        assert!(filter_key(&q(Some("bogus"), None, None)).is_err());
+    }
 
     #[test]
     fn disposition_badges() {

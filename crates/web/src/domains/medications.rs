@@ -13,6 +13,7 @@ use crate::api::ApiQuery;
 use crate::auth::CurrentUser;
 use crate::error::Result;
 use crate::pages::today;
+use crate::realtime::{self, VistaStatus};
 use crate::view;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -102,6 +103,7 @@ struct Listing {
     /// Source details of this page's rows, by `medication_id`.
     details: HashMap<String, Vec<(&'static str, String)>>,
     pagination: Pagination,
+    vista: VistaStatus,
 }
 
 fn push(out: &mut Vec<(&'static str, String)>, label: &'static str, v: Option<String>) {
@@ -196,7 +198,12 @@ fn inpatient_details(m: &InpatientMedication) -> Vec<(&'static str, String)> {
     d
 }
 
-async fn listing(app: &AppState, icn: &str, q: &MedicationsPageQuery) -> Result<Listing> {
+async fn listing(
+    app: &AppState,
+    user: &CurrentUser,
+    icn: &str,
+    q: &MedicationsPageQuery,
+) -> Result<Listing> {
     let kind = choice("medication_type", &q.medication_type, "all", &keys(&TYPES))?;
     let mut status = choice("status", &q.status, "all", &keys(&STATUSES))?;
     let range = choice("date_range", &q.date_range, "all", &keys(&RANGES))?;
@@ -207,7 +214,15 @@ async fn listing(app: &AppState, icn: &str, q: &MedicationsPageQuery) -> Result<
         status = "all";
     }
     let today = today();
-    let out = app.store().outpatient_medications(icn).await?;
+    // Outpatient prescriptions merge with today's VistA ones (`ORWPS
+    // COVER` lists outpatient prescriptions only).
+    let merged = realtime::page_rows(
+        app,
+        user,
+        icn,
+        app.store().outpatient_medications(icn).await?,
+    );
+    let out = merged.rows;
     let inp = app.store().inpatient_medications(icn).await?;
     let (out_items, inp_items, counts) = sum::medications(&out, &inp, today);
     let mut rows = sum::merge_medications(out_items, inp_items);
@@ -228,7 +243,11 @@ async fn listing(app: &AppState, icn: &str, q: &MedicationsPageQuery) -> Result<
     let rows = rows[pagination.range()].to_vec();
     let mut details = HashMap::new();
     for m in &rows {
-        let extra = if let Some(id) = m.medication_id.strip_prefix("rxout_") {
+        let extra = if m.vista_site.is_some() {
+            out.iter()
+                .find(|o| o.source_id == m.medication_id)
+                .map(outpatient_details)
+        } else if let Some(id) = m.medication_id.strip_prefix("rxout_") {
             out.iter()
                 .find(|o| o.medication_outpatient_id.to_string() == id)
                 .map(outpatient_details)
@@ -252,6 +271,7 @@ async fn listing(app: &AppState, icn: &str, q: &MedicationsPageQuery) -> Result<
         counts,
         rows,
         pagination,
+        vista: merged.status,
     })
 }
 
@@ -292,6 +312,7 @@ struct Row {
     refills: Option<i64>,
     expires: Option<String>,
     extra: Vec<(&'static str, String)>,
+    vista_site: Option<String>,
 }
 
 fn row(m: &MedicationItem, details: &HashMap<String, Vec<(&'static str, String)>>) -> Row {
@@ -321,6 +342,7 @@ fn row(m: &MedicationItem, details: &HashMap<String, Vec<(&'static str, String)>
         refills: m.refills_remaining,
         expires: m.expiration_date.map(|d| d.format("%Y-%m-%d").to_string()),
         extra: details.get(&m.medication_id).cloned().unwrap_or_default(),
+        vista_site: m.vista_site.clone(),
     }
 }
 
@@ -339,6 +361,7 @@ struct MedicationsPage {
     page_size: u32,
     rows: Vec<Row>,
     pager: PagerView,
+    vista: VistaStatus,
 }
 
 /// `GET /patient/{icn}/medications?medication_type=&status=&date_range=&sort=&page=&page_size=`.
@@ -349,7 +372,7 @@ pub async fn page(
     ApiQuery(q): ApiQuery<MedicationsPageQuery>,
 ) -> Result<Html<String>> {
     let ctx = PageContext::load(&app, &user, &icn, "medications").await?;
-    let l = listing(&app, &icn, &q).await?;
+    let l = listing(&app, &user, &icn, &q).await?;
     let f = &l.filters;
     let keep = |k: &'static str, default: &str| if k == default { "" } else { k };
     let base = QueryUrl::new(format!("/patient/{icn}/medications"))
@@ -370,6 +393,7 @@ pub async fn page(
         page_size: l.pagination.page_size,
         rows: l.rows.iter().map(|m| row(m, &l.details)).collect(),
         pager: PagerView::new(&l.pagination, &base),
+        vista: l.vista,
         icn,
     };
     Ok(view::render(&page))
@@ -386,6 +410,8 @@ pub struct MedicationsPageResponse {
     pub pages: u32,
     /// Rows matching the filters, before paging.
     pub total: usize,
+    /// Prescriptions from this user's last "Refresh from VistA" are
+    /// included, with `vista_site`.
     pub medications: Vec<MedicationItem>,
 }
 
@@ -403,11 +429,12 @@ pub struct MedicationsPageResponse {
 )]
 pub async fn page_json(
     State(app): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
     Path(icn): Path<String>,
     ApiQuery(q): ApiQuery<MedicationsPageQuery>,
 ) -> Result<Json<MedicationsPageResponse>> {
     crate::api::patient(&app, &icn).await?;
-    let l = listing(&app, &icn, &q).await?;
+    let l = listing(&app, &user, &icn, &q).await?;
     Ok(Json(MedicationsPageResponse {
         patient_icn: icn,
         counts: l.counts,

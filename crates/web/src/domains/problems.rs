@@ -19,6 +19,7 @@ use crate::AppState;
 use crate::api::ApiQuery;
 use crate::auth::CurrentUser;
 use crate::error::Result;
+use crate::realtime::{self, VistaStatus};
 use crate::view::{self, Shell};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -27,6 +28,7 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use domain::charlson::CharlsonRisk;
 use domain::problems::ConditionFlags;
+use domain::realtime::Realtime;
 use domain::record::Problem;
 use domain::summary as sum;
 use serde::{Deserialize, Serialize};
@@ -73,6 +75,8 @@ pub struct ProblemRow {
     pub modified: String,
     pub provider: String,
     pub source: String,
+    /// The VistA station of a problem from today's refresh.
+    pub vista_site: Option<String>,
 }
 
 pub struct ProblemGroup {
@@ -107,6 +111,7 @@ pub struct ProblemsPage {
     pub groups: Vec<ProblemGroup>,
     pub filtered: usize,
     pub pager: Pager,
+    pub vista: VistaStatus,
 }
 
 fn category(p: &Problem) -> String {
@@ -258,7 +263,8 @@ pub async fn page(
 ) -> Result<Html<String>> {
     let f = ProblemsFilter::parse(&q)?;
     let ctx = PageContext::load(&app, &user, &icn, "problems").await?;
-    let all = app.store().problems(&icn).await?;
+    let merged = realtime::page_rows(&app, &user, &icn, app.store().problems(&icn).await?);
+    let all = merged.rows;
     let (rows, pagination) = f.select(&all)?;
     let ProblemsFilter {
         status,
@@ -337,6 +343,7 @@ pub async fn page(
                 .unwrap_or_else(|| "—".into()),
             provider: param(&p.provider_name).unwrap_or("—").to_string(),
             source: p.source_ehr.clone(),
+            vista_site: p.vista_site().map(str::to_string),
         };
         match groups.last_mut() {
             Some(g) if g.name == name => g.rows.push(row),
@@ -372,6 +379,7 @@ pub async fn page(
         groups,
         filtered: rows.len(),
         pager,
+        vista: merged.status,
     }))
 }
 
@@ -388,6 +396,8 @@ pub struct ProblemsPageResponse {
     pub conditions: Vec<String>,
     pub pagination: PageInfo,
     /// This page's rows, grouped by ICD-10 category (then Active, Inactive, Resolved, newest onset).
+    /// Problems from this user's last "Refresh from VistA" are included
+    /// (`source_system` `VistA`).
     pub problems: Vec<Problem>,
 }
 
@@ -406,12 +416,13 @@ pub struct ProblemsPageResponse {
 )]
 pub async fn page_json(
     State(app): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
     Path(icn): Path<String>,
     ApiQuery(q): ApiQuery<ProblemsPageQuery>,
 ) -> Result<Json<ProblemsPageResponse>> {
     let f = ProblemsFilter::parse(&q)?;
     crate::api::patient(&app, &icn).await?;
-    let all = app.store().problems(&icn).await?;
+    let all = realtime::page_rows(&app, &user, &icn, app.store().problems(&icn).await?).rows;
     let (rows, pagination) = f.select(&all)?;
     let (charlson_index, charlson_condition_count) = charlson(&all);
     Ok(Json(ProblemsPageResponse {

@@ -13,6 +13,7 @@ use crate::AppState;
 use crate::api::ApiQuery;
 use crate::auth::CurrentUser;
 use crate::error::{Result, WebError};
+use crate::realtime::{self, VistaStatus};
 use crate::view;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -21,6 +22,7 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use chrono::NaiveDateTime;
 use domain::chart::{self, Chart, ChartSpec, Series};
+use domain::realtime::Realtime;
 use domain::record::Vital;
 use domain::summary as sum;
 use domain::vitals::{AbnormalFlag, VitalType};
@@ -96,6 +98,12 @@ pub struct VitalsPageQuery {
     /// LOW > NORMAL > unflagged), `source_vista`, `source_cerner`,
     /// `source_calc`.
     pub sort: Option<String>,
+    /// The original's spelling of the sort, used when `sort` is absent:
+    /// `taken_datetime`, `vital_type`, `abnormal_flag` or `data_source`.
+    pub sort_by: Option<String>,
+    /// With `sort_by`: `desc` (default), `asc`, or `cerner` (data source,
+    /// Cerner first).
+    pub sort_order: Option<String>,
     /// 1-based page (default 1).
     pub page: Option<u32>,
     /// 10, 20 (default), 50 or 100.
@@ -124,6 +132,7 @@ struct Listing {
     rows: Vec<Vital>,
     pagination: Pagination,
     all: Vec<Vital>,
+    vista: VistaStatus,
 }
 
 fn source_rank(sort: &str, source: &str) -> u8 {
@@ -175,16 +184,55 @@ fn sort_vitals(rows: &mut [Vital], sort: &str) {
     }
 }
 
-async fn listing(app: &AppState, icn: &str, q: &VitalsPageQuery) -> Result<Listing> {
-    let sort = choice(
-        "sort",
-        &q.sort,
-        "newest",
-        &SORTS.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+/// The sort key: `sort`, else the original's `sort_by`/`sort_order`.
+fn sort_key(q: &VitalsPageQuery) -> Result<&'static str> {
+    if param(&q.sort).is_some() || param(&q.sort_by).is_none() {
+        return choice(
+            "sort",
+            &q.sort,
+            "newest",
+            &SORTS.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+        );
+    }
+    let by = choice(
+        "sort_by",
+        &q.sort_by,
+        "taken_datetime",
+        &[
+            "taken_datetime",
+            "vital_type",
+            "abnormal_flag",
+            "data_source",
+        ],
     )?;
+    let order = choice(
+        "sort_order",
+        &q.sort_order,
+        "desc",
+        &["asc", "desc", "cerner"],
+    )?;
+    Ok(match (by, order) {
+        ("taken_datetime", "asc") => "oldest",
+        ("taken_datetime", _) => "newest",
+        ("vital_type", _) => "type",
+        ("abnormal_flag", _) => "abnormal",
+        (_, "cerner") => "source_cerner",
+        (_, "desc") => "source_calc",
+        _ => "source_vista",
+    })
+}
+
+async fn listing(
+    app: &AppState,
+    user: &CurrentUser,
+    icn: &str,
+    q: &VitalsPageQuery,
+) -> Result<Listing> {
+    let sort = sort_key(q)?;
     // Validate the page size before reading anything.
     Pagination::new(q.page, q.page_size, DEFAULT_PAGE_SIZE, 0)?;
-    let all = app.store().vitals(icn, None).await?;
+    let merged = realtime::page_rows(app, user, icn, app.store().vitals(icn, None).await?);
+    let all = merged.rows;
     let counts_map = sum::vital_counts(&all);
     let filter = match param(&q.vital_type) {
         None => None,
@@ -223,6 +271,7 @@ async fn listing(app: &AppState, icn: &str, q: &VitalsPageQuery) -> Result<Listi
         rows,
         pagination,
         all,
+        vista: merged.status,
     })
 }
 
@@ -274,6 +323,8 @@ struct VitalRow {
     entered_by: Option<String>,
     source: &'static str,
     source_class: &'static str,
+    /// The VistA station of a row from today's refresh.
+    vista_site: Option<String>,
 }
 
 pub(crate) fn flag_class(flag: Option<AbnormalFlag>) -> &'static str {
@@ -341,6 +392,7 @@ fn vital_row(v: &Vital) -> VitalRow {
         entered_by: text(&v.entered_by),
         source,
         source_class,
+        vista_site: v.vista_site().map(str::to_string),
     }
 }
 
@@ -492,6 +544,7 @@ struct VitalsPage {
     rows: Vec<VitalRow>,
     pager: PagerView,
     charts: Vec<ChartView>,
+    vista: VistaStatus,
 }
 
 /// `GET /patient/{icn}/vitals?vital_type=&sort=&page=&page_size=`.
@@ -502,7 +555,7 @@ pub async fn page(
     ApiQuery(q): ApiQuery<VitalsPageQuery>,
 ) -> Result<Html<String>> {
     let ctx = PageContext::load(&app, &user, &icn, "vitals").await?;
-    let l = listing(&app, &icn, &q).await?;
+    let l = listing(&app, &user, &icn, &q).await?;
     let path = format!("/patient/{icn}/vitals");
     let base = QueryUrl::new(path.clone())
         .with("vital_type", l.filter.clone().unwrap_or_default())
@@ -517,7 +570,12 @@ pub async fn page(
         abbr: "all".into(),
     }];
     pills.extend(l.counts.iter().map(|(abbr, label, n)| Pill {
-        label: format!("{label} ({abbr})"),
+        // "Blood Pressure (BP)", but "BMI", not "Bmi (BMI)".
+        label: if label.eq_ignore_ascii_case(abbr) {
+            abbr.clone()
+        } else {
+            format!("{label} ({abbr})")
+        },
         count: *n,
         url: pill_url(abbr),
         active: l.filter.as_deref() == Some(abbr.as_str()),
@@ -540,6 +598,7 @@ pub async fn page(
         rows: l.rows.iter().map(vital_row).collect(),
         pager: PagerView::new(&l.pagination, &base),
         charts: charts(&l.all),
+        vista: l.vista,
         icn,
     };
     Ok(view::render(&page))
@@ -556,7 +615,9 @@ pub struct VitalsPageResponse {
     pub pages: u32,
     /// Readings matching the filter, before paging.
     pub total: usize,
-    /// This page's readings, in the requested order.
+    /// This page's readings, in the requested order. Readings from this
+    /// user's last "Refresh from VistA" (30 minutes) are included, with
+    /// `source_system` `VistA` and `source_id` `vista:{site}:…`.
     pub vitals: Vec<Vital>,
 }
 
@@ -574,11 +635,12 @@ pub struct VitalsPageResponse {
 )]
 pub async fn page_json(
     State(app): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
     Path(icn): Path<String>,
     ApiQuery(q): ApiQuery<VitalsPageQuery>,
 ) -> Result<Json<VitalsPageResponse>> {
     crate::api::patient(&app, &icn).await?;
-    let l = listing(&app, &icn, &q).await?;
+    let l = listing(&app, &user, &icn, &q).await?;
     Ok(Json(VitalsPageResponse {
         patient_icn: icn,
         counts: l.counts.iter().map(|(a, _, n)| (a.clone(), *n)).collect(),
@@ -594,6 +656,48 @@ pub async fn page_json(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_originals_sort_parameters_are_understood() {
+        let q = |sort: Option<&str>, by: Option<&str>, order: Option<&str>| VitalsPageQuery {
+            sort: sort.map(Into::into),
+            sort_by: by.map(Into::into),
+            sort_order: order.map(Into::into),
+            ..Default::default()
+        };
+        assert_eq!(sort_key(&q(None, None, None)).unwrap(), "newest");
+        assert_eq!(
+            sort_key(&q(None, Some("taken_datetime"), Some("asc"))).unwrap(),
+            "oldest"
+        );
+        assert_eq!(
+            sort_key(&q(None, Some("vital_type"), None)).unwrap(),
+            "type"
+        );
+        assert_eq!(
+            sort_key(&q(None, Some("abnormal_flag"), Some("desc"))).unwrap(),
+            "abnormal"
+        );
+        assert_eq!(
+            sort_key(&q(None, Some("data_source"), Some("asc"))).unwrap(),
+            "source_vista"
+        );
+        assert_eq!(
+            sort_key(&q(None, Some("data_source"), Some("cerner"))).unwrap(),
+            "source_cerner"
+        );
+        assert_eq!(
+            sort_key(&q(None, Some("data_source"), Some("desc"))).unwrap(),
+            "source_calc"
+        );
+        // `sort` wins; bad values are 400s.
+        assert_eq!(
+            sort_key(&q(Some("type"), Some("taken_datetime"), None)).unwrap(),
+            "type"
+        );
+        assert!(sort_key(&q(None, Some("bogus"), None)).is_err());
+        assert!(sort_key(&q(None, Some("vital_type"), Some("up"))).is_err());
+    }
 
     #[test]
     fn source_orders() {
