@@ -787,7 +787,7 @@ pub struct FamilyHistory {
 }
 
 /// A clinical task (`clinical.patient_tasks`), the one table the web writes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Task {
     pub task_id: i64,

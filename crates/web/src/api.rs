@@ -12,13 +12,14 @@
 //! The full SSN is never read, so it can never be returned.
 
 use crate::AppState;
+use crate::auth::CurrentUser;
 use crate::error::{Result, WebError};
 use crate::pages::today;
-use axum::Json;
 use axum::Router;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::routing::get;
+use axum::{Extension, Json};
 use chrono::NaiveDate;
 use domain::record::{
     Allergy, Demographics, Encounter, FamilyHistory, Flag, Immunization, Lab, Note, Problem, Task,
@@ -1173,6 +1174,9 @@ pub struct TasksQuery {
     pub status: Option<String>,
     /// `HIGH`, `MEDIUM` or `LOW`.
     pub priority: Option<String>,
+    /// `all` (default), `mine` (the caller's), `ai` (AI-suggested) or a
+    /// user id.
+    pub created_by: Option<String>,
     /// Most tasks returned, 1–100 (default 100).
     pub limit: Option<u32>,
 }
@@ -1198,11 +1202,12 @@ pub struct TasksResponse {
         (status = 200, description = "Tasks", body = TasksResponse),
         (status = 400, description = "Malformed query"),
         (status = 404, description = "Unknown patient"),
-        (status = 422, description = "Unknown status or priority, or limit out of range"),
+        (status = 422, description = "Unknown status, priority or created_by, or limit out of range"),
     )
 )]
 pub async fn tasks(
     State(app): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
     Path(icn): Path<String>,
     ApiQuery(q): ApiQuery<TasksQuery>,
 ) -> Result<Json<TasksResponse>> {
@@ -1229,6 +1234,8 @@ pub async fn tasks(
             })
         })
         .transpose()?;
+    let creator = crate::domains::tasks::Creator::parse(q.created_by.as_deref())
+        .map_err(WebError::Unprocessable)?;
     patient(&app, &icn).await?;
     let mut all = app.store().tasks(&icn).await?;
     all.sort_by(sum::task_order);
@@ -1241,6 +1248,7 @@ pub async fn tasks(
                 StatusFilter::Active => t.status.is_active(),
                 StatusFilter::Only(s) => t.status == s,
             }) && priority.is_none_or(|p| t.priority == p)
+                && creator.keeps(t, &user.user_id)
         })
         .take(as_usize(limit))
         .collect();

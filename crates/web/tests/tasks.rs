@@ -594,7 +594,7 @@ async fn validation_errors(app: &TestApp) {
     for q in [
         "status=DONE",
         "priority=URGENT",
-        "created_by=bob",
+        "created_by=bob%20smith",
         "page_size=15",
     ] {
         let (s, body) = page(&c, &format!("/patient/{ADAM}/tasks?{q}")).await;
@@ -735,3 +735,132 @@ async fn page_renders(app: &TestApp) {
     assert_eq!(common::location(&r), format!("/patient/{IRVING}/tasks"));
 }
 on_both!(page_renders, |_| {});
+
+/// Who created a task: `created_by=mine|ai|<user id>` on the JSON list and
+/// the page, AI-suggested tasks created through the API, and the summary
+/// counts (`/tasks/summary` and the page's cards agree).
+async fn creator_filters_and_summary(app: &TestApp) {
+    let alice = app.signed_in(ALPHA).await;
+    let bob = app.signed_in(BRAVO).await;
+    let (s, mine) = post_json(
+        &alice,
+        &format!("/api/patient/{ADAM}/tasks"),
+        json!({"title": "Alice's own task", "priority": "LOW"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{mine}");
+    let (s, ai) = post_json(
+        &bob,
+        &format!("/api/patient/{ADAM}/tasks"),
+        json!({
+            "title": "Consider statin (LDL 190)",
+            "priority": "HIGH",
+            "is_ai_generated": true,
+            "ai_suggestion_source": "CDS: lipid panel above threshold"
+        }),
+    )
+    .await;
+    assert_eq!(s, 201, "{ai}");
+    assert_eq!(ai["task"]["is_ai_generated"], true);
+    assert_eq!(
+        ai["task"]["ai_suggestion_source"],
+        "CDS: lipid panel above threshold"
+    );
+    // A source without the AI flag, or too long, is refused.
+    let (s, e) = post_json(
+        &bob,
+        &format!("/api/patient/{ADAM}/tasks"),
+        json!({"title": "x", "ai_suggestion_source": "tool"}),
+    )
+    .await;
+    assert_eq!(s, 422, "{e}");
+    let (s, _) = post_json(
+        &bob,
+        &format!("/api/patient/{ADAM}/tasks"),
+        json!({"title": "x", "is_ai_generated": true, "ai_suggestion_source": "y".repeat(501)}),
+    )
+    .await;
+    assert_eq!(s, 422);
+
+    let titles = |v: &Value| -> Vec<String> {
+        v["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (s, v) = get_json(
+        &alice,
+        &format!("/api/patient/{ADAM}/tasks?created_by=mine"),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(titles(&v), ["Alice's own task"]);
+    let (_, v) = get_json(&bob, &format!("/api/patient/{ADAM}/tasks?created_by=mine")).await;
+    assert_eq!(titles(&v), ["Consider statin (LDL 190)"]);
+    let (_, v) = get_json(&alice, &format!("/api/patient/{ADAM}/tasks?created_by=ai")).await;
+    assert_eq!(titles(&v), ["Consider statin (LDL 190)"]);
+    assert_eq!(v["filters"]["created_by"], "ai");
+    let alice_id = mine["task"]["created_by_user_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, v) = get_json(
+        &bob,
+        &format!("/api/patient/{ADAM}/tasks?created_by={alice_id}&status=active"),
+    )
+    .await;
+    assert_eq!(titles(&v), ["Alice's own task"]);
+    let (s, e) = get_json(
+        &alice,
+        &format!("/api/patient/{ADAM}/tasks?created_by=no%20body"),
+    )
+    .await;
+    assert_eq!(s, 422, "{e}");
+    assert!(e["detail"].as_str().unwrap().contains("created_by"));
+
+    // The summary: fixture (2 to do, 1 in progress, 1 completed 3 days
+    // ago) plus the two new to-do tasks; one AI-suggested, open.
+    let (s, sum) = get_json(&alice, &format!("/api/patient/{ADAM}/tasks/summary")).await;
+    assert_eq!(s, 200, "{sum}");
+    assert_eq!(sum["todo_count"], 4);
+    assert_eq!(sum["in_progress_count"], 1);
+    assert_eq!(sum["completed_today_count"], 0);
+    assert_eq!(sum["ai_generated_count"], 1);
+    assert_eq!(sum["total_count"], 6);
+    // Completing the AI task moves it out of the AI count and into today's.
+    let id = ai["task_id"].as_i64().unwrap();
+    assert_eq!(action(&alice, id, "complete").await.0, 200);
+    let (_, sum) = get_json(&alice, &format!("/api/patient/{ADAM}/tasks/summary")).await;
+    assert_eq!(sum["ai_generated_count"], 0);
+    assert_eq!(sum["completed_today_count"], 1);
+    let (s, _) = get_json(&alice, "/api/patient/ICN999999/tasks/summary").await;
+    assert_eq!(s, 404);
+
+    // The page: the AI-suggested filter and its summary card.
+    let (s, body) = page(&alice, &format!("/patient/{ADAM}/tasks?created_by=ai")).await;
+    assert_eq!(s, 200);
+    assert!(
+        body.contains("<option value=\"ai\" selected>AI-suggested</option>"),
+        "{body}"
+    );
+    assert!(body.contains("Consider statin (LDL 190)"));
+    assert!(!body.contains("Alice&#x27;s own task") && !body.contains("Alice's own task"));
+    assert!(body.contains("data-summary=\"ai\""));
+    let (s, body) = page(
+        &alice,
+        &format!("/patient/{ADAM}/tasks?created_by={alice_id}"),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(body.contains("One user"));
+    assert!(!body.contains("Consider statin (LDL 190)"));
+    let (s, _) = page(&alice, &format!("/patient/{ADAM}/tasks?created_by=a%20b")).await;
+    assert_eq!(s, 400);
+}
+on_both!(creator_filters_and_summary, |_| {});
+
+async fn get_json(c: &Client, path: &str) -> (u16, Value) {
+    send(c, reqwest::Method::GET, path, None, false).await
+}

@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/patient/{icn}/tasks", get(page))
         // GET of the same path is the list in api.rs; methods merge.
         .route("/api/patient/{icn}/tasks", post(create))
+        .route("/api/patient/{icn}/tasks/summary", get(summary_json))
         .route(
             "/api/patient/tasks/{id}",
             axum::routing::put(update).delete(delete),
@@ -57,8 +58,16 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(create, update, delete, start, complete, revert),
-    components(schemas(TaskInput, TaskEdit, TaskResponse, TaskCreated, TaskDeleted))
+    paths(create, update, delete, start, complete, revert, summary_json),
+    components(schemas(
+        TaskInput,
+        TaskEdit,
+        TaskResponse,
+        TaskCreated,
+        TaskDeleted,
+        TaskSummaryResponse,
+        TaskSummary
+    ))
 )]
 struct Doc;
 
@@ -78,7 +87,8 @@ pub struct TaskFilters {
     pub status: Option<String>,
     /// `HIGH`, `MEDIUM` or `LOW` (default: any).
     pub priority: Option<String>,
-    /// `all` (default) or `mine` (created by the signed-in user).
+    /// `all` (default), `mine` (created by the signed-in user), `ai`
+    /// (AI-suggested) or a user id.
     pub created_by: Option<String>,
     pub page: Option<u32>,
     pub page_size: Option<u32>,
@@ -96,12 +106,68 @@ enum StatusFilter {
     Only(TaskStatus),
 }
 
+/// Who created the tasks listed (`created_by=`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Creator {
+    All,
+    /// The signed-in user.
+    Mine,
+    /// AI-suggested tasks.
+    Ai,
+    /// One user, by id.
+    User(String),
+}
+
+impl Creator {
+    /// `all` (or blank), `mine`, `ai`, or a user id (letters, digits, `-`
+    /// and `_`, at most 64); `Err` names what is allowed.
+    pub(crate) fn parse(value: Option<&str>) -> std::result::Result<Creator, String> {
+        let v = value.map(str::trim).filter(|v| !v.is_empty());
+        Ok(match v {
+            None => Creator::All,
+            Some(c) if c.eq_ignore_ascii_case("all") => Creator::All,
+            Some(c) if c.eq_ignore_ascii_case("mine") => Creator::Mine,
+            Some(c) if c.eq_ignore_ascii_case("ai") => Creator::Ai,
+            Some(c)
+                if c.len() <= 64
+                    && c.chars()
+                        .all(|x| x.is_ascii_alphanumeric() || x == '-' || x == '_') =>
+            {
+                Creator::User(c.to_string())
+            }
+            Some(c) => {
+                return Err(format!(
+                    "created_by must be all, mine, ai or a user id (got `{c}`)"
+                ));
+            }
+        })
+    }
+
+    pub(crate) fn keeps(&self, t: &Task, user_id: &str) -> bool {
+        match self {
+            Creator::All => true,
+            Creator::Mine => t.created_by_user_id == user_id,
+            Creator::Ai => t.is_ai_generated,
+            Creator::User(id) => t.created_by_user_id == *id,
+        }
+    }
+
+    fn value(&self) -> &str {
+        match self {
+            Creator::All => "",
+            Creator::Mine => "mine",
+            Creator::Ai => "ai",
+            Creator::User(id) => id,
+        }
+    }
+}
+
 /// Parsed [`TaskFilters`].
 #[derive(Debug, Clone)]
 struct Filters {
     status: StatusFilter,
     priority: Option<TaskPriority>,
-    mine: bool,
+    creator: Creator,
     page: Option<u32>,
     page_size: Option<u32>,
 }
@@ -131,20 +197,11 @@ impl Filters {
                 WebError::BadRequest(format!("priority must be HIGH, MEDIUM or LOW (got `{p}`)"))
             })?),
         };
-        let mine = match text(&q.created_by) {
-            None => false,
-            Some(c) if c.eq_ignore_ascii_case("all") => false,
-            Some(c) if c.eq_ignore_ascii_case("mine") => true,
-            Some(c) => {
-                return Err(WebError::BadRequest(format!(
-                    "created_by must be all or mine (got `{c}`)"
-                )));
-            }
-        };
+        let creator = Creator::parse(q.created_by.as_deref()).map_err(WebError::BadRequest)?;
         Ok(Filters {
             status,
             priority,
-            mine,
+            creator,
             page: q.page,
             page_size: q.page_size,
         })
@@ -156,7 +213,7 @@ impl Filters {
             StatusFilter::Active => t.status.is_active(),
             StatusFilter::Only(s) => t.status == s,
         }) && self.priority.is_none_or(|p| t.priority == p)
-            && (!self.mine || t.created_by_user_id == user_id)
+            && self.creator.keeps(t, user_id)
     }
 
     fn status_value(&self) -> &'static str {
@@ -171,16 +228,12 @@ impl Filters {
         self.priority.map(TaskPriority::as_str).unwrap_or("")
     }
 
-    fn created_by_value(&self) -> &'static str {
-        if self.mine { "mine" } else { "" }
-    }
-
     /// `path` with the filters (and the page size; `page` when asked).
     fn url(&self, path: &str, page: Option<u32>, page_size: u32) -> QueryUrl {
         let mut u = QueryUrl::new(path)
             .with("status", self.status_value())
             .with("priority", self.priority_value())
-            .with("created_by", self.created_by_value());
+            .with("created_by", self.creator.value());
         if page_size != DEFAULT_PAGE_SIZE {
             u = u.with("page_size", page_size);
         }
@@ -308,12 +361,47 @@ impl TaskCard {
 }
 
 /// The summary cards (over every task of the patient).
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TaskSummary {
+    #[serde(rename = "todo_count")]
     pub todo: usize,
+    #[serde(rename = "in_progress_count")]
     pub in_progress: usize,
+    /// Completed today (UTC).
+    #[serde(rename = "completed_today_count")]
     pub completed_today: usize,
+    /// AI-suggested tasks not yet completed.
+    #[serde(rename = "ai_generated_count")]
+    pub ai_suggested: usize,
+    /// Active tasks of HIGH priority.
+    #[serde(rename = "high_priority_count")]
     pub high: usize,
+    #[serde(rename = "total_count")]
     pub total: usize,
+}
+
+impl TaskSummary {
+    /// The summary of a patient's tasks, today.
+    pub fn of(all: &[Task], today: chrono::NaiveDate) -> TaskSummary {
+        let counts = sum::task_counts(all);
+        TaskSummary {
+            todo: counts.todo,
+            in_progress: counts.in_progress,
+            completed_today: all
+                .iter()
+                .filter(|t| {
+                    t.status == TaskStatus::Completed
+                        && t.completed_at.is_some_and(|c| c.date() == today)
+                })
+                .count(),
+            ai_suggested: all
+                .iter()
+                .filter(|t| t.is_ai_generated && t.status != TaskStatus::Completed)
+                .count(),
+            high: counts.high_priority,
+            total: counts.total,
+        }
+    }
 }
 
 /// One `<option>`.
@@ -364,9 +452,41 @@ pub struct TasksPage {
     pub icn: String,
     pub statuses: Vec<Choice>,
     pub priorities: Vec<Choice>,
-    pub mine: bool,
+    /// The `created_by` choices (All, Mine, AI-suggested; a user id given
+    /// in the URL is kept as its own choice).
+    pub creators: Vec<CreatorChoice>,
     pub page_size: u32,
     pub region_html: String,
+}
+
+/// One `created_by` `<option>`.
+pub struct CreatorChoice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+fn creator_choices(current: &Creator) -> Vec<CreatorChoice> {
+    let mut out: Vec<CreatorChoice> = [
+        (Creator::All, "All"),
+        (Creator::Mine, "My tasks"),
+        (Creator::Ai, "AI-suggested"),
+    ]
+    .into_iter()
+    .map(|(c, label)| CreatorChoice {
+        value: c.value().to_string(),
+        label: label.to_string(),
+        selected: c == *current,
+    })
+    .collect();
+    if let Creator::User(id) = current {
+        out.push(CreatorChoice {
+            value: id.clone(),
+            label: "One user".into(),
+            selected: true,
+        });
+    }
+    out
 }
 
 const STATUS_CHOICES: [(&str, &str); 5] = [
@@ -390,21 +510,7 @@ const PRIORITY_CHOICES: [(&str, &str); 3] =
 async fn region(app: &AppState, user: &CurrentUser, icn: &str, f: &Filters) -> Result<TasksRegion> {
     let mut all = app.store().tasks(icn).await?;
     all.sort_by(sum::task_order);
-    let counts = sum::task_counts(&all);
-    let today = today();
-    let summary = TaskSummary {
-        todo: counts.todo,
-        in_progress: counts.in_progress,
-        completed_today: all
-            .iter()
-            .filter(|t| {
-                t.status == TaskStatus::Completed
-                    && t.completed_at.is_some_and(|c| c.date() == today)
-            })
-            .count(),
-        high: counts.high_priority,
-        total: counts.total,
-    };
+    let summary = TaskSummary::of(&all, today());
     let rows: Vec<&Task> = all.iter().filter(|t| f.keeps(t, &user.user_id)).collect();
     let pagination = Pagination::new(f.page, f.page_size, DEFAULT_PAGE_SIZE, rows.len())?;
     let path = format!("/patient/{icn}/tasks");
@@ -428,7 +534,9 @@ async fn region(app: &AppState, user: &CurrentUser, icn: &str, f: &Filters) -> R
             .map(|s| (*s, f.url(&path, None, *s).to_string(), *s == size))
             .collect(),
         pagination,
-        filtered: !matches!(f.status, StatusFilter::All) || f.priority.is_some() || f.mine,
+        filtered: !matches!(f.status, StatusFilter::All)
+            || f.priority.is_some()
+            || f.creator != Creator::All,
         q: here,
         priorities: choices(&PRIORITY_CHOICES, "MEDIUM"),
         csrf_token: user.csrf_token.clone(),
@@ -467,11 +575,42 @@ pub async fn page(
         icn: icn.clone(),
         statuses: choices(&STATUS_CHOICES, f.status_value()),
         priorities: choices(&PRIORITY_FILTER_CHOICES, f.priority_value()),
-        mine: f.mine,
+        creators: creator_choices(&f.creator),
         page_size: r.pagination.page_size,
         region_html: view::render_string(&r),
     };
     Ok(view::render(&page).into_response())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskSummaryResponse {
+    pub patient_icn: String,
+    #[serde(flatten)]
+    pub summary: TaskSummary,
+}
+
+/// `GET /api/patient/{icn}/tasks/summary`: the counts of the page's
+/// summary cards.
+#[utoipa::path(
+    get,
+    path = "/api/patient/{icn}/tasks/summary",
+    tag = "tasks",
+    params(("icn" = String, Path, description = "Patient ICN")),
+    responses(
+        (status = 200, description = "Task counts", body = TaskSummaryResponse),
+        (status = 404, description = "Unknown patient"),
+    )
+)]
+pub async fn summary_json(
+    State(app): State<AppState>,
+    Path(icn): Path<String>,
+) -> Result<Json<TaskSummaryResponse>> {
+    crate::api::patient(&app, &icn).await?;
+    let all = app.store().tasks(&icn).await?;
+    Ok(Json(TaskSummaryResponse {
+        summary: TaskSummary::of(&all, today()),
+        patient_icn: icn,
+    }))
 }
 
 // ---------------------------------------------------------------------------
@@ -485,6 +624,13 @@ pub struct TaskInput {
     pub description: Option<String>,
     /// `HIGH`, `MEDIUM` (default) or `LOW`.
     pub priority: Option<String>,
+    /// `true` for a task an AI tool suggested (default `false`); it then
+    /// shows under the "AI-suggested" filter.
+    #[serde(default)]
+    pub is_ai_generated: Option<bool>,
+    /// What suggested it (e.g. the tool and the finding), at most 500
+    /// characters; only with `is_ai_generated`.
+    pub ai_suggestion_source: Option<String>,
 }
 
 /// A partial edit (JSON body or form): absent fields are unchanged; an
@@ -644,7 +790,7 @@ impl Caller {
                 let f = Filters::parse(&self.q).unwrap_or(Filters {
                     status: StatusFilter::All,
                     priority: None,
-                    mine: false,
+                    creator: Creator::All,
                     page: None,
                     page_size: None,
                 });
@@ -716,6 +862,26 @@ async fn create_inner(
 ) -> Result<Response> {
     crate::api::patient(app, icn).await?;
     let JsonOrForm(input) = body?;
+    let ai = input.is_ai_generated.unwrap_or(false);
+    let source = input
+        .ai_suggestion_source
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    match &source {
+        Some(_) if !ai => {
+            return Err(WebError::Unprocessable(
+                "ai_suggestion_source needs is_ai_generated=true".into(),
+            ));
+        }
+        Some(s) if s.chars().count() > 500 => {
+            return Err(WebError::Unprocessable(
+                "ai_suggestion_source is limited to 500 characters".into(),
+            ));
+        }
+        _ => {}
+    }
     let new = NewTask {
         patient_key: icn.to_string(),
         title: title(&input.title)?,
@@ -723,8 +889,8 @@ async fn create_inner(
         priority: priority(&input.priority)?.unwrap_or_default(),
         created_by_user_id: user.user_id.clone(),
         created_by_display_name: Some(user.display_name.clone()),
-        is_ai_generated: false,
-        ai_suggestion_source: None,
+        is_ai_generated: ai,
+        ai_suggestion_source: source,
     };
     let task = app.store().create_task(&new, now()).await?;
     let json = TaskCreated {
@@ -928,7 +1094,7 @@ mod tests {
         let f = Filters::parse(&q("active", "high", "mine")).unwrap();
         assert_eq!(f.status, StatusFilter::Active);
         assert_eq!(f.priority, Some(TaskPriority::High));
-        assert!(f.mine);
+        assert_eq!(f.creator, Creator::Mine);
         assert_eq!(
             f.url("/p", Some(2), 20).to_string(),
             "/p?status=active&priority=HIGH&created_by=mine&page=2"
@@ -937,7 +1103,23 @@ mod tests {
         assert_eq!(all.url("/p", Some(1), 50).to_string(), "/p?page_size=50");
         assert!(Filters::parse(&q("DONE", "", "")).is_err());
         assert!(Filters::parse(&q("", "URGENT", "")).is_err());
-        assert!(Filters::parse(&q("", "", "someone")).is_err());
+        assert!(Filters::parse(&q("", "", "some one")).is_err());
+        assert!(Filters::parse(&q("", "", &"x".repeat(65))).is_err());
+        let ai = Filters::parse(&q("", "", "AI")).unwrap();
+        assert_eq!(ai.creator, Creator::Ai);
+        assert_eq!(ai.url("/p", None, 20).to_string(), "/p?created_by=ai");
+        let one = Filters::parse(&q("", "", "9f1c-user_2")).unwrap();
+        assert_eq!(one.creator, Creator::User("9f1c-user_2".into()));
+        let task = |by: &str, ai: bool| Task {
+            created_by_user_id: by.into(),
+            is_ai_generated: ai,
+            ..Default::default()
+        };
+        assert!(one.creator.keeps(&task("9f1c-user_2", false), "me"));
+        assert!(!one.creator.keeps(&task("other", false), "me"));
+        assert!(Creator::Ai.keeps(&task("other", true), "me"));
+        assert!(!Creator::Ai.keeps(&task("me", false), "me"));
+        assert!(Creator::Mine.keeps(&task("me", false), "me"));
     }
 
     #[test]
