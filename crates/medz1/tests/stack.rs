@@ -301,6 +301,22 @@ async fn context_is_shared_followed_and_restored() {
     for domain in ["allergies", "medications", "encounters", "problems"] {
         let r = refresh(format!("/api/patient/ICN100001/realtime/{domain}")).await;
         assert_eq!(r.status(), 200, "{domain}");
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["failed_sites"], serde_json::json!([]), "{domain}: {v}");
+        assert_eq!(v["unreadable_lines"], 0, "{domain}: {v}");
+    }
+    // Demographics: the simulator's ORWPT PTINQ, compared field by field
+    // with the warehouse (the mock registry and CDW agree on this persona).
+    let d: serde_json::Value = refresh("/api/patient/ICN100001/realtime/demographics".into())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["sites_asked"].as_array().unwrap().len(), 1, "{d}");
+    let checks = d["checks"].as_array().expect("checks");
+    for field in ["name", "date_of_birth", "sex", "ssn_last4"] {
+        let c = checks.iter().find(|c| c["field"] == field).expect(field);
+        assert_eq!(c["matches"], true, "{field}: {d}");
     }
     let r: serde_json::Value = refresh("/api/patient/ICN100016/realtime/vitals".into())
         .await

@@ -127,10 +127,12 @@ fn card(a: &Allergy) -> Card {
         observed: a.observed_date.map(datetime),
         historical_or_observed: text(&a.historical_or_observed),
         verification: text(&a.verification_status),
-        site: match (text(&a.originating_site_name), text(&a.originating_site)) {
-            (Some(n), Some(s)) => Some(format!("{n} ({s})")),
-            (n, s) => n.or(s),
-        },
+        // "508 (Atlanta VAMC)", as the header and the other pages say it.
+        site: Some(view::site_label(
+            param(&a.originating_site),
+            param(&a.originating_site_name),
+        ))
+        .filter(|s| s != "—"),
         staff: text(&a.originating_staff),
         comment: text(&a.comment),
         active: a.is_active,
@@ -308,7 +310,7 @@ mod tests {
             g[0].cards[0].comment.as_deref(),
             Some("Reaction documented in ED.")
         );
-        assert_eq!(g[0].cards[0].site.as_deref(), Some("Atlanta VAMC (508)"));
+        assert_eq!(g[0].cards[0].site.as_deref(), Some("508 (Atlanta VAMC)"));
         assert!(
             include_inactive(&AllergiesPageQuery {
                 include_inactive: Some("TRUE".into())
