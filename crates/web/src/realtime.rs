@@ -334,26 +334,47 @@ fn json_view<T: Realtime + Serialize>(
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(RealtimeView {
-        patient_icn: icn.to_string(),
-        domain: name.to_string(),
-        realtime: snapshot.is_some(),
-        current_through: match snapshot {
-            Some(s) => Some(s.at.format("%Y-%m-%d").to_string()),
-            None => warehouse_through,
-        },
-        refreshed_at: snapshot.map(|s| s.at),
-        sites_asked: snapshot
-            .map(|s| s.sites.iter().map(|s| s.sta3n.clone()).collect())
-            .unwrap_or_default(),
         failed_sites: outcome.failed,
         serving_count: m.serving_count,
         vista_count: m.vista_count,
         duplicates_removed: m.duplicates_removed,
         replaced_by_vista: m.replaced_by_vista,
         unreadable_lines: outcome.unreadable,
-        checks: None,
         rows,
+        ..RealtimeView::empty(icn, name, snapshot, warehouse_through)
     })
+}
+
+impl RealtimeView {
+    /// The view's frame: who, what, when and which sites; no rows.
+    fn empty(
+        icn: &str,
+        name: &str,
+        snapshot: Option<&Snapshot>,
+        warehouse_through: Option<String>,
+    ) -> RealtimeView {
+        RealtimeView {
+            patient_icn: icn.to_string(),
+            domain: name.to_string(),
+            realtime: snapshot.is_some(),
+            current_through: match snapshot {
+                Some(s) => Some(s.at.format("%Y-%m-%d").to_string()),
+                None => warehouse_through,
+            },
+            refreshed_at: snapshot.map(|s| s.at),
+            sites_asked: snapshot
+                .map(|s| s.sites.iter().map(|s| s.sta3n.clone()).collect())
+                .unwrap_or_default(),
+            failed_sites: Vec::new(),
+            serving_count: 0,
+            vista_count: 0,
+            duplicates_removed: 0,
+            replaced_by_vista: 0,
+            unreadable_lines: 0,
+            checks: None,
+            rows: Vec::new(),
+        }
+    }
 }
 
 /// Demographics: the serving row against each site's inquiry.
@@ -390,25 +411,12 @@ fn demographics_view(
         });
     }
     Ok(RealtimeView {
-        patient_icn: patient.icn.clone(),
-        domain: "demographics".into(),
-        realtime: snapshot.is_some(),
-        current_through: match snapshot {
-            Some(s) => Some(s.at.format("%Y-%m-%d").to_string()),
-            None => warehouse_through,
-        },
-        refreshed_at: snapshot.map(|s| s.at),
-        sites_asked: snapshot
-            .map(|s| s.sites.iter().map(|s| s.sta3n.clone()).collect())
-            .unwrap_or_default(),
         failed_sites: failed,
         serving_count: 1,
         vista_count: sites.len(),
-        duplicates_removed: 0,
-        replaced_by_vista: 0,
-        unreadable_lines: 0,
         checks,
         rows,
+        ..RealtimeView::empty(&patient.icn, "demographics", snapshot, warehouse_through)
     })
 }
 
@@ -557,6 +565,19 @@ pub struct Refreshed {
 }
 
 impl Refreshed {
+    fn new(snapshot: &Snapshot, failed: Vec<FailedSite>) -> Refreshed {
+        Refreshed {
+            at: snapshot.at.format("%H:%M UTC").to_string(),
+            today: snapshot.at.format("%Y-%m-%d").to_string(),
+            sites_asked: snapshot.sites.iter().map(|s| s.sta3n.clone()).collect(),
+            failed,
+            listed: 0,
+            replaced: 0,
+            duplicates_removed: 0,
+            unreadable: 0,
+        }
+    }
+
     /// "3 entries from VistA (1 replacing yesterday's copy), 2 duplicates removed".
     pub fn summary(&self) -> String {
         let plural =
@@ -608,10 +629,6 @@ pub fn page_rows<T: Realtime>(
     let outcome = merge_snapshot(icn, serving, snapshot.as_deref());
     let m = outcome.merged;
     let refreshed = snapshot.map(|s| Refreshed {
-        at: s.at.format("%H:%M UTC").to_string(),
-        today: s.at.format("%Y-%m-%d").to_string(),
-        sites_asked: s.sites.iter().map(|s| s.sta3n.clone()).collect(),
-        failed: outcome.failed,
         listed: m
             .rows
             .iter()
@@ -620,6 +637,7 @@ pub fn page_rows<T: Realtime>(
         replaced: m.replaced_by_vista,
         duplicates_removed: m.duplicates_removed,
         unreadable: outcome.unreadable,
+        ..Refreshed::new(&s, outcome.failed)
     });
     PageRows {
         rows: m.rows.into_iter().map(|r| r.row).collect(),
@@ -657,14 +675,8 @@ pub fn demographics_check(
     let view = demographics_view(patient.clone(), snapshot.as_deref(), None)?;
     let site = view.rows.iter().find_map(|r| r.site.clone());
     let refreshed = snapshot.map(|s| Refreshed {
-        at: s.at.format("%H:%M UTC").to_string(),
-        today: s.at.format("%Y-%m-%d").to_string(),
-        sites_asked: view.sites_asked.clone(),
-        failed: view.failed_sites.clone(),
         listed: view.vista_count,
-        replaced: 0,
-        duplicates_removed: 0,
-        unreadable: 0,
+        ..Refreshed::new(&s, view.failed_sites.clone())
     });
     Ok(DemographicsCheck {
         status: VistaStatus {
