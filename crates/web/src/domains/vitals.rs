@@ -141,9 +141,14 @@ fn source_rank(sort: &str, source: &str) -> u8 {
         "source_calc" => ["CALCULATED", "CDWWork2", "CDWWork"],
         _ => ["CDWWork", "CDWWork2", "CALCULATED"],
     };
+    // Today's rows from a VistA refresh sort with the CDW's VistA rows.
+    let source = match source.trim() {
+        s if s.eq_ignore_ascii_case(domain::realtime::VISTA_SOURCE) => "CDWWork",
+        s => s,
+    };
     order
         .iter()
-        .position(|s| s.eq_ignore_ascii_case(source.trim()))
+        .position(|s| s.eq_ignore_ascii_case(source))
         .map_or(3, |i| i as u8)
 }
 
@@ -704,6 +709,8 @@ mod tests {
         assert!(source_rank("source_vista", "CDWWork") < source_rank("source_vista", "CDWWork2"));
         assert!(source_rank("source_cerner", "CDWWork2") < source_rank("source_cerner", "CDWWork"));
         assert_eq!(source_rank("source_calc", "CALCULATED"), 0);
+        assert_eq!(source_rank("source_vista", "VistA"), 0);
+        assert_eq!(source_rank("source_cerner", "VistA"), 1);
     }
 
     #[test]
