@@ -11,11 +11,53 @@
 //! test can say it was skipped, unless `CI` or `MEDZ1_REQUIRE_PG` is set, in
 //! which case it panics: `scripts/test.sh` installs PostgreSQL, so in CI a
 //! missing server is a failure, never a silent pass.
+//!
+//! A test process that is killed (a timeout, Ctrl-C) never drops its
+//! cluster, so its server would run on and its directory stay behind. Each
+//! cluster directory therefore records the process that owns it
+//! (`owner.pid`), and the first [`Cluster::start`] of a process reaps the
+//! clusters whose owner is gone: it stops their server and deletes the
+//! directory. Clusters of running processes are never touched.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Once;
 use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The directory-name prefix of every cluster.
+const PREFIX: &str = "medz1-pg-";
+/// The file naming the process that owns a cluster.
+const OWNER: &str = "owner.pid";
+
+/// Whether process `pid` is alive (Linux: `/proc/<pid>`). Elsewhere every
+/// owner counts as alive, so nothing is reaped.
+fn alive(pid: u32) -> bool {
+    if !Path::new("/proc/self").exists() {
+        return true;
+    }
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// The clusters under `root` whose owner process is gone.
+fn orphans(root: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(PREFIX))
+        .map(|e| e.path())
+        .filter(|dir| {
+            // No owner file: a cluster of an older harness, or one being
+            // created right now; left alone.
+            std::fs::read_to_string(dir.join(OWNER))
+                .ok()
+                .and_then(|s| s.trim().parse::<u32>().ok())
+                .is_some_and(|pid| !alive(pid))
+        })
+        .collect()
+}
 
 pub struct Cluster {
     bin: PathBuf,
@@ -76,14 +118,14 @@ impl Cluster {
             return None;
         };
         let as_postgres = is_root();
+        static REAP: Once = Once::new();
+        REAP.call_once(|| reap(&bin, as_postgres));
         static SEQ: AtomicU32 = AtomicU32::new(0);
         let dir = tempfile::Builder::new()
-            .prefix(&format!(
-                "medz1-pg-{}-",
-                SEQ.fetch_add(1, Ordering::Relaxed)
-            ))
+            .prefix(&format!("{PREFIX}{}-", SEQ.fetch_add(1, Ordering::Relaxed)))
             .tempdir()
             .expect("temp dir");
+        std::fs::write(dir.path().join(OWNER), std::process::id().to_string()).expect("owner file");
         let data = dir.path().join("data");
         let sock = dir.path().join("sock");
         std::fs::create_dir_all(&sock).expect("socket dir");
@@ -219,6 +261,36 @@ impl Cluster {
     }
 }
 
+/// Stops and deletes the clusters of processes that are gone.
+fn reap(bin: &Path, as_postgres: bool) {
+    for dir in orphans(&std::env::temp_dir()) {
+        let data = dir.join("data");
+        if data.join("postmaster.pid").exists() {
+            let exe = bin.join("pg_ctl");
+            let mut c = if as_postgres {
+                let mut c = Command::new("runuser");
+                c.args(["-u", "postgres", "--"]).arg(exe);
+                c
+            } else {
+                Command::new(exe)
+            };
+            let _ = c
+                .arg("-D")
+                .arg(&data)
+                .args(["-m", "immediate", "-w", "stop"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+        if std::fs::remove_dir_all(&dir).is_ok() {
+            eprintln!(
+                "pgtest: removed the cluster of a test process that is gone: {}",
+                dir.display()
+            );
+        }
+    }
+}
+
 impl Drop for Cluster {
     fn drop(&mut self) {
         let data = self.dir.path().join("data");
@@ -233,5 +305,33 @@ impl Drop for Cluster {
                 "stop".as_ref(),
             ],
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_clusters_of_dead_owners_are_orphans() {
+        let root = tempfile::tempdir().unwrap();
+        let mk = |name: &str, owner: Option<String>| {
+            let d = root.path().join(name);
+            std::fs::create_dir_all(d.join("data")).unwrap();
+            if let Some(o) = owner {
+                std::fs::write(d.join(OWNER), o).unwrap();
+            }
+            d
+        };
+        let mine = mk("medz1-pg-0-mine", Some(std::process::id().to_string()));
+        // A PID above the kernel's maximum (4194304) never exists.
+        let dead = mk("medz1-pg-1-dead", Some("4294967".into()));
+        let unowned = mk("medz1-pg-2-unowned", None);
+        let other = mk("something-else", Some("4294967".into()));
+        let found = orphans(root.path());
+        assert_eq!(found, vec![dead.clone()]);
+        for kept in [&mine, &unowned, &other] {
+            assert!(!found.contains(kept));
+        }
     }
 }
