@@ -163,20 +163,25 @@ impl VistaLink {
     }
 }
 
+/// The domains with a refresh, in the order error messages list them.
+const DOMAINS: [Domain; 6] = [
+    Domain::Demographics,
+    Domain::Vitals,
+    Domain::Allergies,
+    Domain::Medications,
+    Domain::Encounters,
+    Domain::Problems,
+];
+
 fn parse_domain(s: &str) -> Result<Domain> {
-    Ok(match s {
-        "vitals" => Domain::Vitals,
-        "allergies" => Domain::Allergies,
-        "medications" => Domain::Medications,
-        "encounters" => Domain::Encounters,
-        "problems" => Domain::Problems,
-        "demographics" => Domain::Demographics,
-        other => {
-            return Err(WebError::NotFound(format!(
-                "No VistA refresh for `{other}`: demographics, vitals, allergies, medications, encounters or problems."
-            )));
-        }
-    })
+    DOMAINS
+        .into_iter()
+        .find(|d| segment(*d) == s)
+        .ok_or_else(|| {
+            WebError::NotFound(format!(
+                "No VistA refresh for `{s}`: demographics, vitals, allergies, medications, encounters or problems."
+            ))
+        })
 }
 
 /// A domain's URL segment.
