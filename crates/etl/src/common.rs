@@ -258,6 +258,47 @@ pub fn quarantine_where(
         .collect()?)
 }
 
+/// The stable order of `df`'s rows by the columns `by` (the order
+/// `sort(by, maintain_order)` gives), keeping only the rows `keep` marks when
+/// given; `None` when that is every row in its current order (nothing to
+/// reorder). Only the key columns are sorted, so a caller can gather the
+/// rows a part at a time ([`crate::ctx::Ctx::write_gold_ordered`]) instead of
+/// copying the whole frame.
+pub fn sort_order(
+    df: &DataFrame,
+    by: &[&str],
+    keep: Option<BooleanChunked>,
+) -> Result<Option<IdxCa>> {
+    let mut keys = by
+        .iter()
+        .map(|c| df.column(c).cloned())
+        .collect::<PolarsResult<Vec<Column>>>()?;
+    let filter = keep.is_some();
+    if let Some(keep) = keep {
+        keys.push(keep.with_name("__keep".into()).into_series().into_column());
+    }
+    let mut lf = DataFrame::new(df.height(), keys)?
+        .lazy()
+        .with_row_index("__row", None);
+    if filter {
+        lf = lf.filter(col("__keep"));
+    }
+    let order = lf
+        .sort_by_exprs(
+            by.iter().map(|c| col(*c)).collect::<Vec<_>>(),
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .select([col("__row")])
+        .collect()?;
+    let idx = order.column("__row")?.idx()?.clone();
+    let identity = idx.len() == df.height()
+        && idx
+            .iter()
+            .enumerate()
+            .all(|(i, r)| r.is_some_and(|r| r as usize == i));
+    Ok((!identity).then_some(idx))
+}
+
 /// Text values of a column (NULL → None).
 pub fn texts(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
     Ok(df
@@ -321,6 +362,22 @@ pub fn serving_dtype(ty: ColType) -> DataType {
 /// Serving columns of `table` (minus the surrogate key and `last_updated`,
 /// which the loader adds), cast to their serving types.
 pub fn serving_frame(df: DataFrame, table: &ServingTable) -> Result<DataFrame> {
+    let wanted = || {
+        table.columns[1..]
+            .iter()
+            .filter(|c| c.name != "last_updated")
+    };
+    // Already in shape (the usual case): the columns are picked as they are,
+    // without running the frame through a query.
+    if wanted().all(|c| {
+        df.column(c.name)
+            .is_ok_and(|col| col.dtype() == &serving_dtype(c.ty))
+    }) {
+        let cols = wanted()
+            .map(|c| df.column(c.name).cloned())
+            .collect::<PolarsResult<Vec<Column>>>()?;
+        return Ok(DataFrame::new(df.height(), cols)?);
+    }
     let exprs: Vec<Expr> = table.columns[1..]
         .iter()
         .filter(|c| c.name != "last_updated")

@@ -79,6 +79,26 @@ impl Ctx {
         Ok(())
     }
 
+    /// Writes the rows `order` picks from `df`, in that order (see
+    /// [`Lake::write_parquet_gathered`]); the whole frame when `order` is
+    /// `None`.
+    pub fn write_silver_ordered(
+        &self,
+        domain: &str,
+        name: &str,
+        mut df: DataFrame,
+        order: Option<&IdxCa>,
+    ) -> Result<()> {
+        let Some(order) = order else {
+            return self.write_silver(domain, name, &mut df);
+        };
+        self.lake
+            .write_parquet_gathered(&format!("silver/{domain}/{name}.parquet"), &df, order)?;
+        self.silver_rows
+            .fetch_add(order.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
     pub fn silver(&self, domain: &str, name: &str) -> Result<LazyFrame> {
         self.lake
             .scan_parquet(&format!("silver/{domain}/{name}.parquet"))
@@ -89,6 +109,23 @@ impl Ctx {
             .write_parquet(&format!("gold/{key}.parquet"), df)?;
         self.gold_rows
             .fetch_add(df.height() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Gold counterpart of [`Ctx::write_silver_ordered`].
+    pub fn write_gold_ordered(
+        &self,
+        key: &str,
+        mut df: DataFrame,
+        order: Option<&IdxCa>,
+    ) -> Result<()> {
+        let Some(order) = order else {
+            return self.write_gold(key, &mut df);
+        };
+        self.lake
+            .write_parquet_gathered(&format!("gold/{key}.parquet"), &df, order)?;
+        self.gold_rows
+            .fetch_add(order.len() as u64, Ordering::Relaxed);
         Ok(())
     }
 

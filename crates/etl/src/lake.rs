@@ -10,8 +10,13 @@ use object_store::path::Path as ObjPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use polars::prelude::*;
 use std::io::{Cursor, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::runtime::Handle;
+
+/// Rows per row group of [`Lake::write_parquet_gathered`] (polars' default
+/// row-group size).
+pub const GATHER_ROWS: usize = 512 * 512;
 
 #[derive(Clone)]
 pub struct Lake {
@@ -211,15 +216,115 @@ impl Lake {
         }
     }
 
-    /// Writes a frame as one Parquet object.
+    /// Writes a frame as one Parquet object. In a local lake the file is
+    /// encoded straight to a staging file next to its final name and renamed
+    /// into place (atomic, and the encoded bytes are never held in memory);
+    /// elsewhere it is encoded in memory and PUT.
     pub fn write_parquet(&self, key: &str, df: &mut DataFrame) -> Result<()> {
-        let mut buf = Vec::new();
-        ParquetWriter::new(&mut buf)
-            .with_compression(ParquetCompression::Snappy)
-            .finish(df)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("encoding {key}"))?;
-        self.put(key, buf)
+        let encode = |out: &mut dyn Write| -> Result<()> {
+            ParquetWriter::new(out)
+                .with_compression(ParquetCompression::Snappy)
+                .finish(df)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("encoding {key}"))?;
+            Ok(())
+        };
+        self.write_with(key, encode)
+    }
+
+    /// Writes the rows `order` picks from `df`, in that order, as one Parquet
+    /// object, gathering [`GATHER_ROWS`] rows at a time: the reordered frame
+    /// is never materialised whole.
+    pub fn write_parquet_gathered(&self, key: &str, df: &DataFrame, order: &IdxCa) -> Result<()> {
+        let encode = |out: &mut dyn Write| -> Result<()> {
+            let mut writer = ParquetWriter::new(out)
+                .with_compression(ParquetCompression::Snappy)
+                .batched(df.schema())?;
+            let mut offset = 0;
+            loop {
+                let len = GATHER_ROWS.min(order.len() - offset);
+                let part = order.slice(offset as i64, len);
+                let cols = df
+                    .columns()
+                    .iter()
+                    .map(|c| c.take(&part).map(|c| c.rechunk()))
+                    .collect::<PolarsResult<Vec<Column>>>()?;
+                writer.write_batch(&DataFrame::new(len, cols)?)?;
+                offset += len;
+                if offset >= order.len() {
+                    break;
+                }
+            }
+            writer.finish()?;
+            Ok(())
+        };
+        self.write_with(key, |out| {
+            encode(out).with_context(|| format!("encoding {key}"))
+        })
+    }
+
+    /// Runs `encode` into the object `key`: a staging file renamed into
+    /// place in a local lake, a buffer PUT elsewhere.
+    fn write_with(
+        &self,
+        key: &str,
+        encode: impl FnOnce(&mut dyn Write) -> Result<()>,
+    ) -> Result<()> {
+        let Some(local) = &self.local else {
+            let mut buf = Vec::new();
+            encode(&mut buf)?;
+            return self.put(key, buf);
+        };
+        let file = local
+            .path_to_filesystem(&self.path(key))
+            .map_err(|e| anyhow!("writing {key} to the lake: {e}"))?;
+        let dir = file
+            .parent()
+            .ok_or_else(|| anyhow!("lake path {} has no parent", file.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating lake directory {}", dir.display()))?;
+        static STAGED: AtomicU64 = AtomicU64::new(0);
+        let name = file
+            .file_name()
+            .ok_or_else(|| anyhow!("lake path {} has no file name", file.display()))?
+            .to_string_lossy();
+        let staging = dir.join(format!(
+            ".{name}.{}-{}.staging",
+            std::process::id(),
+            STAGED.fetch_add(1, Ordering::Relaxed)
+        ));
+        let written = (|| -> Result<()> {
+            let mut out = std::io::BufWriter::new(
+                std::fs::File::create(&staging)
+                    .with_context(|| format!("writing {key} to the lake"))?,
+            );
+            encode(&mut out)?;
+            out.flush()
+                .and_then(|()| std::fs::rename(&staging, &file))
+                .with_context(|| format!("writing {key} to the lake"))?;
+            Ok(())
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&staging);
+        }
+        written
+    }
+
+    /// The file of `key` in a local lake (`None` for an object store); an
+    /// error if it does not exist.
+    fn local_file(&self, key: &str) -> Result<Option<std::path::PathBuf>> {
+        let Some(local) = &self.local else {
+            return Ok(None);
+        };
+        let file = local
+            .path_to_filesystem(&self.path(key))
+            .map_err(|e| anyhow!("reading {key} from the lake: {e}"))?;
+        if !file.is_file() {
+            return Err(anyhow!(
+                "{key} is not in the lake (run the earlier step first)"
+            ));
+        }
+        Ok(Some(file))
     }
 
     /// A Parquet object as a lazy frame. In a local lake it is a scan of the
@@ -232,16 +337,8 @@ impl Lake {
             glob: false,
             ..ScanArgsParquet::default()
         };
-        let scan = match &self.local {
-            Some(local) => {
-                let file = local
-                    .path_to_filesystem(&self.path(key))
-                    .map_err(|e| anyhow!("reading {key} from the lake: {e}"))?;
-                if !file.is_file() {
-                    return Err(anyhow!(
-                        "{key} is not in the lake (run the earlier step first)"
-                    ));
-                }
+        let scan = match self.local_file(key)? {
+            Some(file) => {
                 let file = file
                     .to_str()
                     .ok_or_else(|| anyhow!("lake path {} is not UTF-8", file.display()))?;
@@ -254,15 +351,31 @@ impl Lake {
             .with_context(|| format!("decoding {key}"))
     }
 
+    /// A Parquet object decoded whole. A local file is decoded in place
+    /// (its bytes are not first copied into memory).
     pub fn read_parquet(&self, key: &str) -> Result<DataFrame> {
-        decode_parquet(key, self.get(key)?)
+        match self.local_file(key)? {
+            Some(file) => decode_file(key, &file),
+            None => decode_parquet(key, self.get(key)?),
+        }
     }
 
     pub async fn read_parquet_async(&self, key: &str) -> Result<DataFrame> {
-        let bytes = self.get_async(key).await?;
         let key = key.to_string();
+        if let Some(file) = self.local_file(&key)? {
+            return tokio::task::spawn_blocking(move || decode_file(&key, &file)).await?;
+        }
+        let bytes = self.get_async(&key).await?;
         tokio::task::spawn_blocking(move || decode_parquet(&key, bytes)).await?
     }
+}
+
+fn decode_file(key: &str, file: &std::path::Path) -> Result<DataFrame> {
+    let f = std::fs::File::open(file).with_context(|| format!("reading {key} from the lake"))?;
+    ParquetReader::new(f)
+        .finish()
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("decoding {key}"))
 }
 
 fn decode_parquet(key: &str, bytes: Vec<u8>) -> Result<DataFrame> {

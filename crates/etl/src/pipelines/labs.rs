@@ -82,108 +82,66 @@ fn lab_tests(ctx: &Ctx) -> Result<LazyFrame> {
         .with_column(lit(true).alias("__test_known")))
 }
 
+/// Quarantines the live rows flagged in `bad` (under their `source_id`) and
+/// marks them dead in `alive`.
+fn drop_where(
+    ctx: &Ctx,
+    df: &DataFrame,
+    alive: &mut [bool],
+    bad: &BooleanChunked,
+    reason: &str,
+    detail: &str,
+) -> Result<()> {
+    let ids = df.column("source_id")?.cast(&DataType::String)?;
+    let mut out = Vec::new();
+    for ((live, id), bad) in alive.iter_mut().zip(ids.str()?.iter()).zip(bad.iter()) {
+        if *live && bad.unwrap_or(false) {
+            *live = false;
+            out.push(id.unwrap_or_default().to_string());
+        }
+    }
+    if !out.is_empty() {
+        ctx.quarantine(DOMAIN, LAB_CHEM, out, reason, detail);
+    }
+    Ok(())
+}
+
+/// Every LabChem row is decoded and joined once; the rules then mark rows
+/// dead in turn (each rule only sees the rows the earlier ones kept, and
+/// quarantines them in source order), and the live rows are written in
+/// silver order, gathered a row group at a time.
 fn silver(ctx: &Ctx) -> Result<()> {
-    let raw = ctx
+    let lf = ctx
         .bronze(&c::CHEM_LAB_CHEM)?
-        .with_column(col("LabChemSID").cast(DataType::Int64))
-        .collect()?;
-    // Dedup on the source key.
-    let sids = common::ints(&raw, "LabChemSID")?;
-    let mut seen = HashSet::new();
-    let repeat: Vec<bool> = sids
-        .iter()
-        .map(|s| s.is_some() && !seen.insert(*s))
-        .collect();
-    let mut raw = raw;
-    common::with_series(&mut raw, common::series("__repeat", repeat))?;
-    let raw = common::quarantine_where(
-        ctx,
-        DOMAIN,
-        LAB_CHEM,
-        raw,
-        "LabChemSID",
-        common::Check {
-            bad: col("__repeat"),
-            reason: "duplicate",
-            detail: "LabChemSID already read",
-        },
-    )?;
-    let raw = common::quarantine_where(
-        ctx,
-        DOMAIN,
-        LAB_CHEM,
-        raw,
-        "LabChemSID",
-        common::Check {
-            bad: clean_upper("VistaPackage").neq(lit("CH")),
-            reason: "not a chemistry result",
-            detail: "VistaPackage is not CH",
-        },
-    )?;
-    let joined = raw
-        .lazy()
+        .with_columns([
+            col("LabChemSID").cast(DataType::Int64),
+            clean_upper("VistaPackage")
+                .neq(lit("CH"))
+                .fill_null(lit(false))
+                .alias("__not_ch"),
+        ])
         .join(
             lab_tests(ctx)?,
             [col("LabTestSID").cast(DataType::Int64)],
             [col("__test_sid")],
             JoinArgs::new(JoinType::Left),
         )
-        .collect()?;
-    let tested = common::quarantine_where(
-        ctx,
-        DOMAIN,
-        LAB_CHEM,
-        joined,
-        "LabChemSID",
-        common::Check {
-            bad: col("__test_known").is_null(),
-            reason: "unknown lab test",
-            detail: "LabTestSID is not an active chemistry (CH) test in Dim.LabTest",
-        },
-    )?;
-    let df = common::resolve_patients(
-        ctx,
-        DOMAIN,
-        LAB_CHEM,
-        tested.lazy(),
-        "PatientSID",
-        "LabChemSID",
-    )?;
-    let df = df
-        .lazy()
+        .with_column(col("PatientSID").cast(DataType::Int64).alias("__join_sid"))
+        .join(
+            common::patient_icn(ctx)?,
+            [col("__join_sid")],
+            [col("__sid")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .drop(cols(["__join_sid"]))
         .with_columns([
             clean("AccessionNumber").alias("accession_number"),
             col("CollectionDateTime")
                 .cast(ts_type())
                 .alias("collection_datetime"),
-        ])
-        .collect()?;
-    let df = common::quarantine_where(
-        ctx,
-        DOMAIN,
-        LAB_CHEM,
-        df,
-        "LabChemSID",
-        common::Check {
-            bad: col("accession_number").is_null(),
-            reason: "missing accession number",
-            detail: "AccessionNumber is empty",
-        },
-    )?;
-    let df = common::quarantine_where(
-        ctx,
-        DOMAIN,
-        LAB_CHEM,
-        df,
-        "LabChemSID",
-        common::Check {
-            bad: col("collection_datetime").is_null(),
-            reason: "missing collection date",
-            detail: "CollectionDateTime is NULL",
-        },
-    )?;
+        ]);
     let lf = common::lookup(
-        df.lazy(),
+        lf,
         col("LocationSID").cast(DataType::Int64),
         common::locations(ctx)?,
         "__location_sid",
@@ -245,13 +203,76 @@ fn silver(ctx: &Ctx) -> Result<()> {
                 .cast(DataType::Int64)
                 .alias("ordering_provider_sid"),
             lit("CH").alias("vista_package"),
+            col("__not_ch"),
+            col("__test_known").is_null().alias("__test_unknown"),
         ])
-        .sort(
-            ["patient_icn", "collection_datetime", "lab_chem_sid"],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
         .collect()?;
-    ctx.write_silver(DOMAIN, "lab_chem", &mut df)
+    let mut alive = vec![true; df.height()];
+    // Dedup on the source key.
+    let mut seen = HashSet::new();
+    let repeat: BooleanChunked = df
+        .column("lab_chem_sid")?
+        .cast(&DataType::Int64)?
+        .i64()?
+        .iter()
+        .map(|s| s.is_some() && !seen.insert(s))
+        .collect();
+    drop(seen);
+    drop_where(
+        ctx,
+        &df,
+        &mut alive,
+        &repeat,
+        "duplicate",
+        "LabChemSID already read",
+    )?;
+    drop(repeat);
+    let not_ch = df.drop_in_place("__not_ch")?;
+    drop_where(
+        ctx,
+        &df,
+        &mut alive,
+        not_ch.bool()?,
+        "not a chemistry result",
+        "VistaPackage is not CH",
+    )?;
+    drop(not_ch);
+    let unknown_test = df.drop_in_place("__test_unknown")?;
+    drop_where(
+        ctx,
+        &df,
+        &mut alive,
+        unknown_test.bool()?,
+        "unknown lab test",
+        "LabTestSID is not an active chemistry (CH) test in Dim.LabTest",
+    )?;
+    drop(unknown_test);
+    for (column, reason, detail) in [
+        (
+            "patient_icn",
+            "unknown patient",
+            "PatientSID has no SPatient row with an ICN",
+        ),
+        (
+            "accession_number",
+            "missing accession number",
+            "AccessionNumber is empty",
+        ),
+        (
+            "collection_datetime",
+            "missing collection date",
+            "CollectionDateTime is NULL",
+        ),
+    ] {
+        let bad = df.column(column)?.is_null();
+        drop_where(ctx, &df, &mut alive, &bad, reason, detail)?;
+    }
+    let order = common::sort_order(
+        &df,
+        &["patient_icn", "collection_datetime", "lab_chem_sid"],
+        Some(alive.into_iter().collect()),
+    )?;
+    ctx.write_silver_ordered(DOMAIN, "lab_chem", df, order.as_ref())
 }
 
 /// A plain decimal bound from `Dim.LabTest` (`"3.5"`); anything else → None.
@@ -266,55 +287,65 @@ fn bound(text: Option<&str>) -> Option<f64> {
 
 fn gold(ctx: &Ctx) -> Result<()> {
     let mut df = ctx.silver(DOMAIN, "lab_chem")?.collect()?;
-    let results = common::texts(&df, "result_value")?;
-    let numerics = common::floats(&df, "result_numeric")?;
-    let raw_flags = common::texts(&df, "flag_raw")?;
-    let ranges = common::texts(&df, "ref_range_text")?;
-    let lows = common::texts(&df, "test_ref_low")?;
-    let highs = common::texts(&df, "test_ref_high")?;
     let n = df.height();
-    let mut numeric = Vec::with_capacity(n);
-    let (mut flag, mut abnormal, mut critical) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
+    let text = |name: &str| -> Result<Column> { Ok(df.column(name)?.cast(&DataType::String)?) };
+    let (results, raw_flags, ranges, lows, highs) = (
+        text("result_value")?,
+        text("flag_raw")?,
+        text("ref_range_text")?,
+        text("test_ref_low")?,
+        text("test_ref_high")?,
     );
-    let (mut low, mut high) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for i in 0..n {
-        numeric.push(numerics[i].or_else(|| results[i].as_deref().and_then(dl::parse_lab_result)));
-        let f: Option<LabFlag> = raw_flags[i].as_deref().and_then(dl::normalise);
-        flag.push(f.map(|f| f.as_str().to_string()));
+    let numerics = df.column("result_numeric")?.cast(&DataType::Float64)?;
+    let mut numeric = PrimitiveChunkedBuilder::<Float64Type>::new("result_numeric".into(), n);
+    let mut flag = StringChunkedBuilder::new("abnormal_flag".into(), n);
+    let (mut abnormal, mut critical) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let mut low = PrimitiveChunkedBuilder::<Float64Type>::new("ref_range_low".into(), n);
+    let mut high = PrimitiveChunkedBuilder::<Float64Type>::new("ref_range_high".into(), n);
+    for (((((result, x), raw_flag), range), l), h) in results
+        .str()?
+        .iter()
+        .zip(numerics.f64()?.iter())
+        .zip(raw_flags.str()?.iter())
+        .zip(ranges.str()?.iter())
+        .zip(lows.str()?.iter())
+        .zip(highs.str()?.iter())
+    {
+        numeric.append_option(x.or_else(|| result.and_then(dl::parse_lab_result)));
+        let f: Option<LabFlag> = raw_flag.and_then(dl::normalise);
+        flag.append_option(f.map(|f| f.as_str()));
         abnormal.push(dl::is_abnormal(f));
         critical.push(dl::is_critical(f));
-        match ranges[i].as_deref().and_then(dl::parse_ref_range) {
+        match range.and_then(dl::parse_ref_range) {
             Some((l, h)) => {
-                low.push(Some(l));
-                high.push(Some(h));
+                low.append_value(l);
+                high.append_value(h);
             }
             None => {
-                low.push(bound(lows[i].as_deref()));
-                high.push(bound(highs[i].as_deref()));
+                low.append_option(bound(l));
+                high.append_option(bound(h));
             }
         }
     }
-    common::with_series(&mut df, common::series("result_numeric", numeric))?;
-    common::with_series(&mut df, common::series("abnormal_flag", flag))?;
+    drop((results, raw_flags, ranges, lows, highs, numerics));
+    common::with_series(&mut df, numeric.finish().into_series())?;
+    common::with_series(&mut df, flag.finish().into_series())?;
     common::with_series(&mut df, common::series("is_abnormal", abnormal))?;
     common::with_series(&mut df, common::series("is_critical", critical))?;
-    common::with_series(&mut df, common::series("ref_range_low", low))?;
-    common::with_series(&mut df, common::series("ref_range_high", high))?;
+    common::with_series(&mut df, low.finish().into_series())?;
+    common::with_series(&mut df, high.finish().into_series())?;
     let df = df
         .lazy()
         .with_column(col("patient_icn").alias("patient_key"))
         .collect()?;
-    let mut df = common::serving_frame(df, &store::catalog::PATIENT_LABS)?
-        .lazy()
-        .sort(
-            ["patient_key", "collection_datetime", "lab_chem_sid"],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-        .collect()?;
-    ctx.write_gold("labs/labs_final", &mut df)
+    let df = common::serving_frame(df, &store::catalog::PATIENT_LABS)?;
+    // Silver is already in this order: nothing is copied then.
+    let order = common::sort_order(
+        &df,
+        &["patient_key", "collection_datetime", "lab_chem_sid"],
+        None,
+    )?;
+    ctx.write_gold_ordered("labs/labs_final", df, order.as_ref())
 }
 
 #[cfg(test)]

@@ -86,8 +86,11 @@ fn round_to(x: f64, places: i32) -> f64 {
     (x * f).round() / f
 }
 
-/// Qualifier JSON per VitalSignSID.
-fn qualifier_json(ctx: &Ctx) -> Result<HashMap<i64, String>> {
+/// Qualifier JSON per VitalSignSID: each reading's JSON array once, in one
+/// string column (the last entry is `"[]"`, for readings without any), and
+/// the entry of every VitalSignSID that has qualifiers. Readings take their
+/// value by index, so the JSON text is never copied per row.
+fn qualifier_json(ctx: &Ctx) -> Result<(HashMap<i64, IdxSize>, StringChunked)> {
     let dim = ctx
         .bronze(&c::DIM_VITAL_QUALIFIER)?
         .select([
@@ -124,30 +127,83 @@ fn qualifier_json(ctx: &Ctx) -> Result<HashMap<i64, String>> {
             ["__vsid", "__link"],
             SortMultipleOptions::default().with_maintain_order(true),
         )
+        .select([col("__vsid"), col("__qtype"), col("__qname")])
         .collect()?;
-    let sids = common::ints(&links, "__vsid")?;
-    let types = common::texts(&links, "__qtype")?;
-    let names = common::texts(&links, "__qname")?;
-    let mut parts: HashMap<i64, Vec<String>> = HashMap::new();
-    for ((sid, t), n) in sids.into_iter().zip(types).zip(names) {
+    let sids = links.column("__vsid")?.cast(&DataType::Int64)?;
+    let types = links.column("__qtype")?.cast(&DataType::String)?;
+    let names = links.column("__qname")?.cast(&DataType::String)?;
+    let mut index: HashMap<i64, IdxSize> = HashMap::new();
+    let mut json = StringChunkedBuilder::new("qualifiers".into(), 0);
+    let mut entries: IdxSize = 0;
+    // The readings' qualifiers are consecutive rows (sorted by reading).
+    let mut current: Option<i64> = None;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut finish = |sid: Option<i64>, buf: &mut Vec<u8>| -> Result<()> {
+        if let Some(sid) = sid {
+            buf.push(b']');
+            json.append_value(std::str::from_utf8(buf)?);
+            index.insert(sid, entries);
+            entries += 1;
+        }
+        buf.clear();
+        Ok(())
+    };
+    for ((sid, t), n) in sids
+        .i64()?
+        .iter()
+        .zip(types.str()?.iter())
+        .zip(names.str()?.iter())
+    {
         let (Some(sid), Some(n)) = (sid, n) else {
             continue;
         };
-        let t = serde_json::to_string(&t)?;
-        let n = serde_json::to_string(&n)?;
-        parts
-            .entry(sid)
-            .or_default()
-            .push(format!(r#"{{"qualifier_type":{t},"qualifier_name":{n}}}"#));
+        if current != Some(sid) {
+            finish(current, &mut buf)?;
+            current = Some(sid);
+            buf.push(b'[');
+        } else {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(br#"{"qualifier_type":"#);
+        serde_json::to_writer(&mut buf, &t)?;
+        buf.extend_from_slice(br#","qualifier_name":"#);
+        serde_json::to_writer(&mut buf, &n)?;
+        buf.push(b'}');
     }
-    Ok(parts
-        .into_iter()
-        .map(|(k, v)| (k, format!("[{}]", v.join(","))))
-        .collect())
+    finish(current, &mut buf)?;
+    json.append_value("[]");
+    Ok((index, json.finish()))
 }
 
-/// CDWWork readings in the harmonised raw schema.
-fn cdwwork(ctx: &Ctx) -> Result<DataFrame> {
+/// Quarantines the live rows of `df` flagged in `bad` (under their
+/// `source_id`) and marks them dead in `alive`.
+fn drop_where(
+    ctx: &Ctx,
+    table: &str,
+    df: &DataFrame,
+    alive: &mut [bool],
+    bad: &BooleanChunked,
+    reason: &str,
+    detail: &str,
+) -> Result<()> {
+    let ids = df.column("source_id")?.cast(&DataType::String)?;
+    let mut out = Vec::new();
+    for ((live, id), bad) in alive.iter_mut().zip(ids.str()?.iter()).zip(bad.iter()) {
+        if *live && bad.unwrap_or(false) {
+            *live = false;
+            out.push(id.unwrap_or_default().to_string());
+        }
+    }
+    if !out.is_empty() {
+        ctx.quarantine(DOMAIN, table, out, reason, detail);
+    }
+    Ok(())
+}
+
+/// CDWWork readings in the harmonised raw schema: every row of the bronze
+/// table, decoded and joined once, with `alive` false for the rows
+/// quarantined here (entered in error, invalid, unknown patient).
+fn cdwwork(ctx: &Ctx) -> Result<(DataFrame, Vec<bool>)> {
     let mut raw = ctx.bronze(&c::VITAL_VITAL_SIGN)?.with_columns([
         col("VitalSignSID").cast(DataType::Int64),
         clean_upper("EnteredInError")
@@ -173,39 +229,16 @@ fn cdwwork(ctx: &Ctx) -> Result<DataFrame> {
     .into_iter()
     .filter(|c| schema.contains(c))
     .collect();
-    let raw = raw.drop(cols(unused)).collect()?;
-    let raw = common::quarantine_where(
-        ctx,
-        DOMAIN,
-        VITAL_SIGN,
-        raw,
-        "VitalSignSID",
-        common::Check {
-            bad: col("__eie"),
-            reason: "entered in error",
-            detail: "EnteredInError = 'Y'",
-        },
-    )?;
-    let raw = common::quarantine_where(
-        ctx,
-        DOMAIN,
-        VITAL_SIGN,
-        raw,
-        "VitalSignSID",
-        common::Check {
-            bad: col("__invalid"),
-            reason: "invalid",
-            detail: "IsInvalid = 'Y'",
-        },
-    )?;
-    let df = common::resolve_patients(
-        ctx,
-        DOMAIN,
-        VITAL_SIGN,
-        raw.lazy(),
-        "PatientSID",
-        "VitalSignSID",
-    )?;
+    let lf = raw
+        .drop(cols(unused))
+        .with_column(col("PatientSID").cast(DataType::Int64).alias("__join_sid"))
+        .join(
+            common::patient_icn(ctx)?,
+            [col("__join_sid")],
+            [col("__sid")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .drop(cols(["__join_sid"]));
 
     let types = ctx
         .bronze(&c::DIM_VITAL_TYPE)?
@@ -218,7 +251,7 @@ fn cdwwork(ctx: &Ctx) -> Result<DataFrame> {
             clean("UnitOfMeasure").alias("__unit_raw"),
         ])
         .unique_stable(Some(cols(["__type_sid"])), UniqueKeepStrategy::First);
-    let lf = df.lazy().join(
+    let lf = lf.join(
         types,
         [col("VitalTypeSID").cast(DataType::Int64)],
         [col("__type_sid")],
@@ -277,17 +310,60 @@ fn cdwwork(ctx: &Ctx) -> Result<DataFrame> {
             col("entered_by"),
             int_text("Sta3n").alias("sta3n"),
             lit("CDWWork").alias("data_source"),
+            col("__eie"),
+            col("__invalid"),
         ],
     )
     .collect()?;
-    let quals = qualifier_json(ctx)?;
-    // Borrowed: the column copies each value once, into its own buffer.
-    let q: Vec<&str> = common::ints(&df, "vital_sign_id")?
-        .into_iter()
-        .map(|sid| sid.and_then(|s| quals.get(&s)).map_or("[]", String::as_str))
+    let mut alive = vec![true; df.height()];
+    let eie = df.drop_in_place("__eie")?;
+    drop_where(
+        ctx,
+        VITAL_SIGN,
+        &df,
+        &mut alive,
+        eie.bool()?,
+        "entered in error",
+        "EnteredInError = 'Y'",
+    )?;
+    drop(eie);
+    let invalid = df.drop_in_place("__invalid")?;
+    drop_where(
+        ctx,
+        VITAL_SIGN,
+        &df,
+        &mut alive,
+        invalid.bool()?,
+        "invalid",
+        "IsInvalid = 'Y'",
+    )?;
+    drop(invalid);
+    let unknown = df.column("patient_icn")?.is_null();
+    drop_where(
+        ctx,
+        VITAL_SIGN,
+        &df,
+        &mut alive,
+        &unknown,
+        "unknown patient",
+        "PatientSID has no SPatient row with an ICN",
+    )?;
+    drop(unknown);
+
+    let (index, json) = qualifier_json(ctx)?;
+    let none = (json.len() - 1) as IdxSize;
+    let ids = df.column("vital_sign_id")?.cast(&DataType::Int64)?;
+    let at: Vec<IdxSize> = ids
+        .i64()?
+        .iter()
+        .map(|sid| sid.and_then(|s| index.get(&s).copied()).unwrap_or(none))
         .collect();
-    common::with_series(&mut df, common::series("qualifiers", q))?;
-    Ok(df)
+    drop(index);
+    drop(ids);
+    let q = json.take(&IdxCa::from_vec("qualifiers".into(), at))?;
+    drop(json);
+    common::with_series(&mut df, q.into_series())?;
+    Ok((df, alive))
 }
 
 /// CDWWork2 readings in the harmonised raw schema.
@@ -380,55 +456,97 @@ fn convert(vt: Option<VitalType>, value: f64, unit: Option<&str>) -> (f64, Optio
 }
 
 /// The per-row vital rules of silver: type, unit, values, plausibility and
-/// the cross-source dedup key. Adds `vital_type`, `vital_abbr`,
-/// `unit_of_measure`, `__implausible`, `__dedup_key` and rewrites the value
-/// columns.
-fn normalise(df: &mut DataFrame) -> Result<()> {
-    let type_raw = common::texts(df, "__type_raw")?;
-    let abbr_raw = common::texts(df, "__abbr_raw")?;
-    let unit_raw = common::texts(df, "__unit_raw")?;
-    let icn = common::texts(df, "patient_icn")?;
-    let taken = common::ints(df, "taken_datetime")?;
-    let mut result = common::texts(df, "result_value")?;
-    let mut numeric = common::floats(df, "numeric_value")?;
-    let mut sys = common::ints(df, "systolic")?;
-    let mut dia = common::ints(df, "diastolic")?;
-    let mut metric = common::floats(df, "metric_value")?;
+/// the cross-source dedup key. Adds `vital_type`, `vital_abbr` and
+/// `unit_of_measure` and rewrites the value columns; returns which live rows
+/// (`alive`) hold an implausible value, and hands `on_key` the row and dedup
+/// key of every live, plausible row that has one. Values are read in place
+/// and written straight into the new columns (the largest frame of the ETL:
+/// no per-row strings).
+fn normalise(
+    df: &mut DataFrame,
+    alive: &[bool],
+    mut on_key: impl FnMut(usize, &str),
+) -> Result<Vec<bool>> {
+    use std::fmt::Write as _;
     let n = df.height();
-    let (mut vtype, mut vabbr, mut unit) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
+    let text = |df: &DataFrame, name: &str| -> Result<Column> {
+        Ok(df.column(name)?.cast(&DataType::String)?)
+    };
+    let typed = |df: &DataFrame, name: &str, dt: DataType| -> Result<Column> {
+        Ok(df.column(name)?.cast(&dt)?)
+    };
+    let type_raw = text(df, "__type_raw")?;
+    let abbr_raw = text(df, "__abbr_raw")?;
+    let unit_raw = text(df, "__unit_raw")?;
+    let icn = text(df, "patient_icn")?;
+    let result = text(df, "result_value")?;
+    let taken = typed(df, "taken_datetime", DataType::Int64)?;
+    let numeric = typed(df, "numeric_value", DataType::Float64)?;
+    let sys = typed(df, "systolic", DataType::Int64)?;
+    let dia = typed(df, "diastolic", DataType::Int64)?;
+    let metric = typed(df, "metric_value", DataType::Float64)?;
+    let (mut type_it, mut abbr_it, mut unit_it, mut icn_it, mut result_it) = (
+        type_raw.str()?.iter(),
+        abbr_raw.str()?.iter(),
+        unit_raw.str()?.iter(),
+        icn.str()?.iter(),
+        result.str()?.iter(),
     );
-    let (mut implausible, mut key) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for i in 0..n {
-        let raw = type_raw[i].as_deref();
+    let (mut taken_it, mut numeric_it, mut sys_it, mut dia_it, mut metric_it) = (
+        taken.i64()?.iter(),
+        numeric.f64()?.iter(),
+        sys.i64()?.iter(),
+        dia.i64()?.iter(),
+        metric.f64()?.iter(),
+    );
+    let mut vtype_b = StringChunkedBuilder::new("vital_type".into(), n);
+    let mut vabbr_b = StringChunkedBuilder::new("vital_abbr".into(), n);
+    let mut unit_b = StringChunkedBuilder::new("unit_of_measure".into(), n);
+    let mut result_b = StringChunkedBuilder::new("result_value".into(), n);
+    let mut numeric_b = PrimitiveChunkedBuilder::<Float64Type>::new("numeric_value".into(), n);
+    let mut sys_b = PrimitiveChunkedBuilder::<Int64Type>::new("systolic".into(), n);
+    let mut dia_b = PrimitiveChunkedBuilder::<Int64Type>::new("diastolic".into(), n);
+    let mut metric_b = PrimitiveChunkedBuilder::<Float64Type>::new("metric_value".into(), n);
+    let mut implausible = Vec::with_capacity(n);
+    let (mut text_buf, mut key) = (String::new(), String::new());
+    for (i, live) in alive.iter().enumerate().take(n) {
+        let raw = type_it.next().flatten();
+        let abbr = abbr_it.next().flatten();
+        let unit_in = unit_it.next().flatten();
+        let patient = icn_it.next().flatten();
+        let result_in = result_it.next().flatten();
+        let at = taken_it.next().flatten();
+        let mut numeric = numeric_it.next().flatten();
+        let mut sys = sys_it.next().flatten();
+        let mut dia = dia_it.next().flatten();
+        let mut metric = metric_it.next().flatten();
+
         let vt = raw.and_then(|r| r.parse::<VitalType>().ok());
-        vtype.push(match vt {
-            Some(v) => Some(v.name().to_string()),
-            None => raw.map(str::to_string),
-        });
-        vabbr.push(match (&abbr_raw[i], vt, raw) {
-            (Some(a), _, _) => Some(a.clone()),
-            (None, Some(v), _) => Some(v.abbr().to_string()),
-            (None, None, Some(r)) => Some(dv::abbreviation_for(r)),
-            (None, None, None) => None,
-        });
-        unit.push(match vt {
-            Some(v) => Some(v.unit().to_string()),
-            None => unit_raw[i].clone(),
-        });
+        let vtype = match vt {
+            Some(v) => Some(v.name()),
+            None => raw,
+        };
+        vtype_b.append_option(vtype);
+        match (abbr, vt, raw) {
+            (Some(a), _, _) => vabbr_b.append_value(a),
+            (None, Some(v), _) => vabbr_b.append_value(v.abbr()),
+            (None, None, Some(r)) => vabbr_b.append_value(dv::abbreviation_for(r)),
+            (None, None, None) => vabbr_b.append_null(),
+        }
+        match vt {
+            Some(v) => unit_b.append_value(v.unit()),
+            None => unit_b.append_option(unit_in),
+        }
+        let mut converted = None;
         let mut reading = Reading::Missing;
         if vt == Some(VitalType::BloodPressure) {
-            if (sys[i].is_none() || dia[i].is_none())
-                && let Some((s, d)) = result[i]
-                    .as_deref()
-                    .and_then(|t| dv::parse_blood_pressure(t).ok())
+            if (sys.is_none() || dia.is_none())
+                && let Some((s, d)) = result_in.and_then(|t| dv::parse_blood_pressure(t).ok())
             {
-                sys[i] = Some(i64::from(s));
-                dia[i] = Some(i64::from(d));
+                sys = Some(i64::from(s));
+                dia = Some(i64::from(d));
             }
-            if let (Some(s), Some(d)) = (sys[i], dia[i]) {
+            if let (Some(s), Some(d)) = (sys, dia) {
                 reading = match (u16::try_from(s), u16::try_from(d)) {
                     (Ok(s), Ok(d)) => Reading::from((s, d)),
                     // Out of any representable range: certainly impossible.
@@ -436,214 +554,261 @@ fn normalise(df: &mut DataFrame) -> Result<()> {
                 };
             }
         } else {
-            if numeric[i].is_none()
-                && let (Some(v), Some(t)) = (vt, result[i].as_deref())
+            if numeric.is_none()
+                && let (Some(v), Some(t)) = (vt, result_in)
                 && let Reading::Value(x) = Reading::parse(v, t)
             {
-                numeric[i] = Some(x);
+                numeric = Some(x);
             }
-            if let Some(x) = numeric[i] {
-                let (catalogue, m) = convert(vt, x, unit_raw[i].as_deref());
+            if let Some(x) = numeric {
+                let (catalogue, m) = convert(vt, x, unit_in);
                 if (catalogue - x).abs() > f64::EPSILON {
-                    numeric[i] = Some(round_to(catalogue, 2));
-                    result[i] = Some(format!("{:.1}", catalogue));
+                    numeric = Some(round_to(catalogue, 2));
+                    converted = Some(catalogue);
                 }
-                if metric[i].is_none() {
-                    metric[i] = m.map(|m| round_to(m, 2));
+                if metric.is_none() {
+                    metric = m.map(|m| round_to(m, 2));
                 }
                 reading = Reading::Value(catalogue);
             }
         }
-        implausible.push(match (vt, reading) {
-            (Some(_), Reading::Missing) | (None, _) => false,
-            (Some(v), r) => !dv::plausible(v, r),
-        });
-        let value_key = match reading {
-            Reading::BloodPressure {
-                systolic,
-                diastolic,
-            } => Some(format!("{systolic}/{diastolic}")),
-            Reading::Value(x) => Some(format!("{x:.1}")),
-            Reading::Missing => None,
-        };
-        key.push(match (&icn[i], &vtype[i], taken[i], value_key) {
-            (Some(p), Some(t), Some(at), Some(v)) => {
-                Some(format!("{p}|{t}|{}|{v}", at.div_euclid(60_000_000)))
+        match converted {
+            Some(c) => {
+                text_buf.clear();
+                write!(text_buf, "{c:.1}")?;
+                result_b.append_value(&text_buf);
             }
-            _ => None,
-        });
+            None => result_b.append_option(result_in),
+        }
+        numeric_b.append_option(numeric);
+        sys_b.append_option(sys);
+        dia_b.append_option(dia);
+        metric_b.append_option(metric);
+        let bad = *live
+            && match (vt, reading) {
+                (Some(_), Reading::Missing) | (None, _) => false,
+                (Some(v), r) => !dv::plausible(v, r),
+            };
+        implausible.push(bad);
+        if !*live || bad {
+            continue;
+        }
+        if let (Some(p), Some(t), Some(at)) = (patient, vtype, at) {
+            key.clear();
+            match reading {
+                Reading::BloodPressure {
+                    systolic,
+                    diastolic,
+                } => write!(
+                    key,
+                    "{p}|{t}|{}|{systolic}/{diastolic}",
+                    at.div_euclid(60_000_000)
+                )?,
+                Reading::Value(x) => write!(key, "{p}|{t}|{}|{x:.1}", at.div_euclid(60_000_000))?,
+                Reading::Missing => continue,
+            }
+            on_key(i, &key);
+        }
     }
-    common::with_series(df, common::series("vital_type", vtype))?;
-    common::with_series(df, common::series("vital_abbr", vabbr))?;
-    common::with_series(df, common::series("unit_of_measure", unit))?;
-    common::with_series(df, common::series("result_value", result))?;
-    common::with_series(df, common::series("numeric_value", numeric))?;
-    common::with_series(df, common::series("systolic", sys))?;
-    common::with_series(df, common::series("diastolic", dia))?;
-    common::with_series(df, common::series("metric_value", metric))?;
-    common::with_series(df, common::series("__implausible", implausible))?;
-    common::with_series(df, common::series("__dedup_key", key))?;
-    Ok(())
+    common::with_series(df, vtype_b.finish().into_series())?;
+    common::with_series(df, vabbr_b.finish().into_series())?;
+    common::with_series(df, unit_b.finish().into_series())?;
+    common::with_series(df, result_b.finish().into_series())?;
+    common::with_series(df, numeric_b.finish().into_series())?;
+    common::with_series(df, sys_b.finish().into_series())?;
+    common::with_series(df, dia_b.finish().into_series())?;
+    common::with_series(df, metric_b.finish().into_series())?;
+    Ok(implausible)
 }
 
-/// Quarantines rows of both sources (each under its own table name).
-fn quarantine_both(
-    ctx: &Ctx,
-    df: DataFrame,
-    bad: Expr,
-    reason: &str,
-    detail: &str,
-) -> Result<DataFrame> {
-    let df = df
-        .lazy()
-        .with_column(bad.fill_null(lit(false)).alias("__q"))
-        .collect()?;
-    let mut keep = df.clone().lazy().filter(col("__q").not()).collect()?;
-    for (system, table) in [("CDWWork", VITAL_SIGN), ("CDWWork2", VITAL_RESULT)] {
-        let part = df
-            .clone()
-            .lazy()
-            .filter(col("__q").and(col("source_system").eq(lit(system))))
-            .collect()?;
-        common::quarantine_where(
-            ctx,
-            DOMAIN,
-            table,
-            part,
-            "source_id",
-            common::Check {
-                bad: lit(true),
-                reason,
-                detail,
-            },
-        )?;
+/// Station code → facility name for every row (`Dim.Sta3n`, the first name
+/// of each code), taken from a small dictionary.
+fn facility_column(ctx: &Ctx, sta3n: &Column) -> Result<Column> {
+    let names = common::facility_names(ctx)?.collect()?;
+    let keys = names.column("__sta3n")?.cast(&DataType::String)?;
+    let values = names.column("facility_name")?.cast(&DataType::String)?;
+    let mut dict = StringChunkedBuilder::new("facility_name".into(), names.height() + 1);
+    let mut index: HashMap<&str, IdxSize> = HashMap::new();
+    for (k, v) in keys.str()?.iter().zip(values.str()?.iter()) {
+        let Some(k) = k else {
+            continue;
+        };
+        if index.contains_key(k) {
+            continue;
+        }
+        index.insert(k, index.len() as IdxSize);
+        dict.append_option(v);
     }
-    keep = keep.drop("__q")?;
-    Ok(keep)
+    let none = index.len() as IdxSize;
+    dict.append_null();
+    let codes = sta3n.cast(&DataType::String)?;
+    let at: Vec<IdxSize> = codes
+        .str()?
+        .iter()
+        .map(|s| s.and_then(|s| index.get(s).copied()).unwrap_or(none))
+        .collect();
+    let dict = dict.finish();
+    Ok(dict
+        .take(&IdxCa::from_vec("".into(), at))?
+        .into_series()
+        .into_column())
 }
 
+/// The silver columns, in order (`facility_name` follows `sta3n`).
+const SILVER_COLUMNS: [&str; 21] = [
+    "patient_icn",
+    "source_system",
+    "source_id",
+    "vital_sign_id",
+    "vital_type",
+    "vital_abbr",
+    "taken_datetime",
+    "entered_datetime",
+    "result_value",
+    "numeric_value",
+    "systolic",
+    "diastolic",
+    "metric_value",
+    "unit_of_measure",
+    "qualifiers",
+    "location_id",
+    "location_name",
+    "location_type",
+    "entered_by",
+    "sta3n",
+    "data_source",
+];
+
+/// Both sources are harmonised separately (CDWWork, the largest table of the
+/// CDW, is decoded and joined once, and never filtered until the final
+/// gather); rows to drop are tracked in `alive` masks and quarantined in the
+/// order of the rules: per rule, CDWWork rows then CDWWork2 rows.
 fn silver(ctx: &Ctx) -> Result<()> {
-    let a = cdwwork(ctx)?;
-    let b = cdwwork2(ctx)?;
-    let df = concat([a.lazy(), b.lazy()], UnionArgs::default())?.collect()?;
-    let df = quarantine_both(
-        ctx,
-        df,
-        col("taken_datetime").is_null(),
-        "missing taken date",
-        "the reading has no taken date/time",
-    )?;
-    let df = quarantine_both(
-        ctx,
-        df,
-        col("__type_raw").is_null(),
-        "unknown vital type",
-        "the vital type does not resolve to a name",
-    )?;
-    let mut df = df;
-    normalise(&mut df)?;
-    let df = quarantine_both(
-        ctx,
-        df,
-        col("__implausible"),
+    let (mut a, mut alive_a) = cdwwork(ctx)?;
+    let mut b = cdwwork2(ctx)?;
+    let mut alive_b = vec![true; b.height()];
+    for (column, reason, detail) in [
+        (
+            "taken_datetime",
+            "missing taken date",
+            "the reading has no taken date/time",
+        ),
+        (
+            "__type_raw",
+            "unknown vital type",
+            "the vital type does not resolve to a name",
+        ),
+    ] {
+        let bad = a.column(column)?.is_null();
+        drop_where(ctx, VITAL_SIGN, &a, &mut alive_a, &bad, reason, detail)?;
+        let bad = b.column(column)?.is_null();
+        drop_where(ctx, VITAL_RESULT, &b, &mut alive_b, &bad, reason, detail)?;
+    }
+    // Cross-source dedup keys: CDWWork2's (few) are collected, CDWWork's are
+    // only looked up among them.
+    let mut keys_b: Vec<(usize, String)> = Vec::new();
+    let implausible_b = normalise(&mut b, &alive_b, |i, k| keys_b.push((i, k.to_string())))?;
+    let wanted: HashSet<&str> = keys_b.iter().map(|(_, k)| k.as_str()).collect();
+    let mut seen: HashSet<String> = HashSet::new();
+    let implausible_a = normalise(&mut a, &alive_a, |_, k| {
+        if wanted.contains(k) && !seen.contains(k) {
+            seen.insert(k.to_string());
+        }
+    })?;
+    drop(wanted);
+    let (reason, detail) = (
         "implausible value",
         "value outside the physiologically possible range (domain::vitals::plausible)",
-    )?;
+    );
+    let bad = BooleanChunked::from_slice("".into(), &implausible_a);
+    drop_where(ctx, VITAL_SIGN, &a, &mut alive_a, &bad, reason, detail)?;
+    let bad = BooleanChunked::from_slice("".into(), &implausible_b);
+    drop_where(ctx, VITAL_RESULT, &b, &mut alive_b, &bad, reason, detail)?;
     // Cross-source dedup: CDWWork wins.
-    // Borrowed from the frame's own buffers (millions of rows: no copies).
-    let systems = df.column("source_system")?.cast(&DataType::String)?;
-    let keys = df.column("__dedup_key")?.cast(&DataType::String)?;
-    let (systems, keys) = (systems.str()?, keys.str()?);
-    let vista: HashSet<&str> = systems
-        .iter()
-        .zip(keys.iter())
-        .filter(|(s, _)| *s == Some("CDWWork"))
-        .filter_map(|(_, k)| k)
-        .collect();
-    let dup: Vec<bool> = systems
-        .iter()
-        .zip(keys.iter())
-        .map(|(s, k)| s == Some("CDWWork2") && k.is_some_and(|k| vista.contains(k)))
-        .collect();
-    let mut df = df;
-    common::with_series(&mut df, common::series("__dup", dup))?;
-    let df = quarantine_both(
+    let mut dup = vec![false; b.height()];
+    for (i, k) in &keys_b {
+        dup[*i] = seen.contains(k);
+    }
+    drop((keys_b, seen));
+    drop_where(
         ctx,
-        df,
-        col("__dup"),
+        VITAL_RESULT,
+        &b,
+        &mut alive_b,
+        &BooleanChunked::from_slice("".into(), &dup),
         "cross-source duplicate",
         "same ICN, vital type, minute and value as a CDWWork reading (CDWWork kept)",
     )?;
-    let mut df = common::lookup(
-        df.lazy(),
-        col("sta3n"),
-        common::facility_names(ctx)?,
-        "__sta3n",
-        &[("facility_name", "facility_name")],
-    )
-    .select([
-        col("patient_icn"),
-        col("source_system"),
-        col("source_id"),
-        col("vital_sign_id"),
-        col("vital_type"),
-        col("vital_abbr"),
-        col("taken_datetime"),
-        col("entered_datetime"),
-        col("result_value"),
-        col("numeric_value"),
-        col("systolic"),
-        col("diastolic"),
-        col("metric_value"),
-        col("unit_of_measure"),
-        col("qualifiers"),
-        col("location_id"),
-        col("location_name"),
-        col("location_type"),
-        col("entered_by"),
-        col("sta3n"),
-        col("facility_name"),
-        col("data_source"),
-    ])
-    .sort(
-        [
+
+    let mut df = a.select(SILVER_COLUMNS)?;
+    drop(a);
+    df.vstack_mut(&b.select(SILVER_COLUMNS)?)?;
+    drop(b);
+    let facility = facility_column(ctx, df.column("sta3n")?)?;
+    let at = df
+        .get_column_index("sta3n")
+        .ok_or_else(|| anyhow::anyhow!("vitals silver has no sta3n"))?;
+    df.insert_column(at + 1, facility)?;
+    // The kept rows in silver order, gathered a row group at a time as they
+    // are written (the frame is never copied whole).
+    let keep: BooleanChunked = alive_a.iter().chain(&alive_b).copied().collect();
+    let order = common::sort_order(
+        &df,
+        &[
             "patient_icn",
             "taken_datetime",
             "source_system",
             "source_id",
         ],
-        SortMultipleOptions::default().with_maintain_order(true),
-    )
-    .collect()?;
-    ctx.write_silver(DOMAIN, "vitals_merged", &mut df)
+        Some(keep),
+    )?;
+    ctx.write_silver_ordered(DOMAIN, "vitals_merged", df, order.as_ref())
 }
 
 /// Abnormal flag per row from the harmonised type and values.
-fn flags(df: &DataFrame) -> Result<Vec<Option<String>>> {
-    let types = common::texts(df, "vital_type")?;
-    let numeric = common::floats(df, "numeric_value")?;
-    let sys = common::ints(df, "systolic")?;
-    let dia = common::ints(df, "diastolic")?;
-    Ok((0..df.height())
-        .map(|i| {
-            let vt = types[i].as_deref()?.parse::<VitalType>().ok()?;
+fn flags(df: &DataFrame) -> Result<Series> {
+    let types = df.column("vital_type")?.cast(&DataType::String)?;
+    let numeric = df.column("numeric_value")?.cast(&DataType::Float64)?;
+    let sys = df.column("systolic")?.cast(&DataType::Int64)?;
+    let dia = df.column("diastolic")?.cast(&DataType::Int64)?;
+    let mut out = StringChunkedBuilder::new("abnormal_flag".into(), df.height());
+    for (((t, x), s), d) in types
+        .str()?
+        .iter()
+        .zip(numeric.f64()?.iter())
+        .zip(sys.i64()?.iter())
+        .zip(dia.i64()?.iter())
+    {
+        let flag = (|| {
+            let vt = t?.parse::<VitalType>().ok()?;
             let reading = if vt == VitalType::BloodPressure {
-                let s = u16::try_from(sys[i]?).ok()?;
-                let d = u16::try_from(dia[i]?).ok()?;
+                let s = u16::try_from(s?).ok()?;
+                let d = u16::try_from(d?).ok()?;
                 Reading::from((s, d))
             } else {
-                Reading::from(numeric[i])
+                Reading::from(x)
             };
-            dv::abnormal_flag(vt, reading).map(|f| f.as_str().to_string())
-        })
-        .collect())
+            dv::abnormal_flag(vt, reading).map(|f| f.as_str())
+        })();
+        out.append_option(flag);
+    }
+    Ok(out.finish().into_series())
 }
 
 /// One BMI row per weight with a metric value, using the patient's latest
 /// height (any source).
 fn bmi_rows(vitals: &DataFrame) -> Result<DataFrame> {
+    // Only the columns the heights need, and only the weight rows: the
+    // whole frame is never run through a query.
     let heights = vitals
-        .clone()
+        .select([
+            "patient_icn",
+            "vital_abbr",
+            "metric_value",
+            "taken_datetime",
+            "source_system",
+            "source_id",
+        ])?
         .lazy()
         .filter(
             col("vital_abbr")
@@ -666,14 +831,17 @@ fn bmi_rows(vitals: &DataFrame) -> Result<DataFrame> {
             col("patient_icn").alias("__h_icn"),
             col("metric_value").alias("__height_cm"),
         ]);
-    let mut df = vitals
-        .clone()
+    let weight = vitals
+        .select(["vital_abbr", "metric_value"])?
         .lazy()
-        .filter(
-            col("vital_abbr")
-                .eq(lit("WT"))
-                .and(col("metric_value").is_not_null()),
-        )
+        .select([col("vital_abbr")
+            .eq(lit("WT"))
+            .and(col("metric_value").is_not_null())
+            .fill_null(lit(false))])
+        .collect()?;
+    let mut df = vitals
+        .filter(weight.columns()[0].bool()?)?
+        .lazy()
         .join(
             heights,
             [col("patient_icn")],
@@ -725,30 +893,29 @@ fn gold(ctx: &Ctx) -> Result<()> {
         .with_column(null_of(DataType::Float64).alias("bmi"))
         .collect()?;
     let f = flags(&df)?;
-    common::with_series(&mut df, common::series("abnormal_flag", f))?;
+    common::with_series(&mut df, f)?;
     let bmi = bmi_rows(&df)?;
-    let with_key = |d: DataFrame| -> Result<DataFrame> {
-        common::serving_frame(
-            d.lazy()
-                .with_column(col("patient_icn").alias("patient_key"))
-                .collect()?,
-            table,
-        )
+    let with_key = |mut d: DataFrame| -> Result<DataFrame> {
+        let key = d
+            .column("patient_icn")?
+            .clone()
+            .with_name("patient_key".into());
+        d.with_column(key)?;
+        common::serving_frame(d, table)
     };
-    let all = with_key(df)?.vstack(&with_key(bmi)?)?;
-    let mut all = all
-        .lazy()
-        .sort(
-            [
-                "patient_key",
-                "taken_datetime",
-                "source_system",
-                "source_id",
-            ],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-        .collect()?;
-    ctx.write_gold("vitals/vitals_final", &mut all)
+    let mut all = with_key(df)?;
+    all.vstack_mut(&with_key(bmi)?)?;
+    let order = common::sort_order(
+        &all,
+        &[
+            "patient_key",
+            "taken_datetime",
+            "source_system",
+            "source_id",
+        ],
+        None,
+    )?;
+    ctx.write_gold_ordered("vitals/vitals_final", all, order.as_ref())
 }
 
 #[cfg(test)]
