@@ -840,8 +840,14 @@ impl Browser {
                 last = format!("{t:?}");
             }
             if Instant::now() > deadline {
+                // Where the browser is helps tell a slow page from a wrong one.
+                let url = self
+                    .client
+                    .current_url()
+                    .await
+                    .map_or_else(|e| format!("<unknown: {e}>"), |u| u.to_string());
                 panic!(
-                    "timed out after {timeout:?} waiting for {css:?} to contain {needle:?}; its text is {last}"
+                    "timed out after {timeout:?} waiting for {css:?} to contain {needle:?}; its text is {last}; the page is {url}"
                 );
             }
             tokio::time::sleep(POLL).await;
