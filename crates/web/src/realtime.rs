@@ -315,13 +315,15 @@ async fn known_patient(app: &AppState, icn: &str) -> Result<domain::record::Demo
         .ok_or_else(WebError::patient_not_found)
 }
 
+/// The serving rows merged with a snapshot's, as the JSON view.
 fn json_view<T: Realtime + Serialize>(
     icn: &str,
     name: &str,
-    outcome: Outcome<T>,
+    serving: Vec<T>,
     snapshot: Option<&Snapshot>,
     warehouse_through: Option<String>,
 ) -> Result<RealtimeView> {
+    let outcome = merge_snapshot(icn, serving, snapshot);
     let m = outcome.merged;
     let rows = m
         .rows
@@ -447,53 +449,23 @@ async fn view(
     match domain {
         Domain::Vitals => {
             let rows = store.vitals(&icn, None).await?;
-            json_view(
-                &icn,
-                name,
-                merge_snapshot(&icn, rows, snapshot),
-                snapshot,
-                through,
-            )
+            json_view(&icn, name, rows, snapshot, through)
         }
         Domain::Allergies => {
             let rows = store.allergies(&icn).await?;
-            json_view(
-                &icn,
-                name,
-                merge_snapshot(&icn, rows, snapshot),
-                snapshot,
-                through,
-            )
+            json_view(&icn, name, rows, snapshot, through)
         }
         Domain::Medications => {
             let rows = store.outpatient_medications(&icn).await?;
-            json_view(
-                &icn,
-                name,
-                merge_snapshot(&icn, rows, snapshot),
-                snapshot,
-                through,
-            )
+            json_view(&icn, name, rows, snapshot, through)
         }
         Domain::Encounters => {
             let rows = store.encounters(&icn).await?;
-            json_view(
-                &icn,
-                name,
-                merge_snapshot(&icn, rows, snapshot),
-                snapshot,
-                through,
-            )
+            json_view(&icn, name, rows, snapshot, through)
         }
         Domain::Problems => {
             let rows = store.problems(&icn).await?;
-            json_view(
-                &icn,
-                name,
-                merge_snapshot(&icn, rows, snapshot),
-                snapshot,
-                through,
-            )
+            json_view(&icn, name, rows, snapshot, through)
         }
         Domain::Demographics => demographics_view(patient, snapshot, through),
     }
